@@ -1,0 +1,197 @@
+//! Typed configuration, read once from the environment (and `.env` via
+//! dotenvy in `main`). Every variable is documented in `.env.sample`.
+//! Secrets are `SecretString`s: they never appear in `Debug` output or logs.
+
+use secrecy::{ExposeSecret, SecretString};
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub http: HttpConfig,
+    pub database: DatabaseConfig,
+    pub auth: AuthConfig,
+    pub mail: MailConfig,
+    pub redis_url: Option<SecretString>,
+    pub data_dir: PathBuf,
+    pub log: LogConfig,
+    /// Load the demo region into an empty database at start-up.
+    pub demo_data: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    pub bind_addr: IpAddr,
+    pub port: u16,
+    /// Where users reach the app; used in mail links and the WebSocket `Origin` check.
+    pub public_url: String,
+    pub json_limit_bytes: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct DatabaseConfig {
+    /// The application's connection (a non-owner, non-superuser role). `None`
+    /// means: start a private PostgreSQL under `data_dir` (development).
+    pub url: Option<SecretString>,
+    /// The schema owner's connection, for migrations. Defaults to `url`.
+    pub owner_url: Option<SecretString>,
+    pub pool_size: usize,
+    pub pool_wait: Duration,
+    pub migrate_on_start: bool,
+    /// Port of the private development PostgreSQL.
+    pub dev_port: u16,
+}
+
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// Signing keys by key id. `None` means: generate a random key at start
+    /// (development only; access tokens then do not survive a restart).
+    pub jwt_keys: Option<Vec<(String, SecretString)>>,
+    pub jwt_active_kid: Option<String>,
+    pub issuer: String,
+    pub audience: String,
+    pub access_ttl: Duration,
+    pub refresh_ttl: Duration,
+    pub invitation_ttl: Duration,
+    pub hash_concurrency: usize,
+}
+
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `smtp://user:pass@host:587` (STARTTLS), `smtps://...:465` (TLS), or
+    /// `smtp://host:port?tls=none` for a local relay. `None`: write `.eml` files.
+    pub smtp_url: Option<SecretString>,
+    pub from: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct LogConfig {
+    pub json: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{name}: {reason}")]
+    Invalid { name: &'static str, reason: String },
+}
+
+/// Longest access-token life we accept (reliability rule: at most 15 minutes).
+pub const MAX_ACCESS_TTL: Duration = Duration::from_secs(15 * 60);
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+fn parse<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match var(name) {
+        None => Ok(default),
+        Some(raw) => raw.trim().parse().map_err(|e: T::Err| ConfigError::Invalid { name, reason: e.to_string() }),
+    }
+}
+
+fn flag(name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match var(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+        None => Ok(default),
+        Some("1" | "true" | "yes" | "on") => Ok(true),
+        Some("0" | "false" | "no" | "off") => Ok(false),
+        Some(other) => Err(ConfigError::Invalid { name, reason: format!("expected true or false, got {other:?}") }),
+    }
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let bind_addr = parse("BIND_ADDR", IpAddr::from([127, 0, 0, 1]))?;
+        let port = parse("PORT", 8080u16)?;
+        let public_url = var("PUBLIC_URL").unwrap_or_else(|| format!("http://127.0.0.1:{port}"));
+        let public_url = public_url.trim_end_matches('/').to_owned();
+        url::Url::parse(&public_url).map_err(|e| ConfigError::Invalid { name: "PUBLIC_URL", reason: e.to_string() })?;
+
+        let access_ttl = Duration::from_secs(parse("ACCESS_TOKEN_TTL_SECS", 900u64)?);
+        if access_ttl > MAX_ACCESS_TTL || access_ttl.is_zero() {
+            return Err(ConfigError::Invalid {
+                name: "ACCESS_TOKEN_TTL_SECS",
+                reason: "must be between 1 and 900 seconds".into(),
+            });
+        }
+        let jwt_keys = match var("JWT_KEYS") {
+            None => None,
+            Some(raw) => Some(parse_key_ring(&raw)?),
+        };
+        let database_url = var("DATABASE_URL").map(SecretString::from);
+        Ok(Config {
+            http: HttpConfig { bind_addr, port, public_url, json_limit_bytes: parse("JSON_LIMIT_BYTES", 64 * 1024)? },
+            database: DatabaseConfig {
+                migrate_on_start: flag("MIGRATE_ON_START", database_url.is_none())?,
+                url: database_url,
+                owner_url: var("DATABASE_OWNER_URL").map(SecretString::from),
+                pool_size: parse("DB_POOL_SIZE", 16usize)?,
+                pool_wait: Duration::from_millis(parse("DB_POOL_WAIT_MS", 5000u64)?),
+                dev_port: parse("DEV_PG_PORT", 54329u16)?,
+            },
+            auth: AuthConfig {
+                jwt_active_kid: var("JWT_ACTIVE_KID"),
+                jwt_keys,
+                issuer: var("JWT_ISSUER").unwrap_or_else(|| "personeelsbank".into()),
+                audience: var("JWT_AUDIENCE").unwrap_or_else(|| "personeelsbank-api".into()),
+                access_ttl,
+                refresh_ttl: Duration::from_secs(parse("REFRESH_TOKEN_TTL_DAYS", 30u64)? * 86_400),
+                invitation_ttl: Duration::from_secs(parse("INVITATION_TTL_DAYS", 14u64)? * 86_400),
+                hash_concurrency: parse("PASSWORD_HASH_CONCURRENCY", 2usize)?.max(1),
+            },
+            mail: MailConfig {
+                smtp_url: var("SMTP_URL").map(SecretString::from),
+                from: var("MAIL_FROM").unwrap_or_else(|| "Personeelsbank <noreply@personeelsbank.localhost>".into()),
+            },
+            redis_url: var("REDIS_URL").map(SecretString::from),
+            data_dir: PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".into())),
+            log: LogConfig { json: var("LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")) },
+            demo_data: flag("DEMO_DATA", true)?,
+        })
+    }
+
+    /// The owner URL for migrations: explicit, or the application URL.
+    pub fn migration_url(&self) -> Option<&str> {
+        self.database.owner_url.as_ref().or(self.database.url.as_ref()).map(|s| s.expose_secret())
+    }
+}
+
+/// `kid1:secret1,kid2:secret2`; each secret at least 32 bytes.
+fn parse_key_ring(raw: &str) -> Result<Vec<(String, SecretString)>, ConfigError> {
+    let mut keys = Vec::new();
+    for part in raw.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+        let (kid, secret) = part.split_once(':').ok_or_else(|| ConfigError::Invalid {
+            name: "JWT_KEYS",
+            reason: "expected kid:secret pairs separated by commas".into(),
+        })?;
+        if secret.len() < 32 {
+            return Err(ConfigError::Invalid {
+                name: "JWT_KEYS",
+                reason: format!("key {kid:?} is shorter than 32 bytes"),
+            });
+        }
+        keys.push((kid.to_owned(), SecretString::from(secret.to_owned())));
+    }
+    if keys.is_empty() {
+        return Err(ConfigError::Invalid { name: "JWT_KEYS", reason: "no keys".into() });
+    }
+    Ok(keys)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_ring_parses_and_rejects_short_keys() {
+        let ring = parse_key_ring("a:0123456789abcdef0123456789abcdef, b:ffffffffffffffffffffffffffffffffff").unwrap();
+        assert_eq!(ring.len(), 2);
+        assert_eq!(ring[1].0, "b");
+        assert!(parse_key_ring("a:short").is_err());
+        assert!(parse_key_ring("nocolon").is_err());
+        assert!(parse_key_ring(" , ").is_err());
+    }
+}

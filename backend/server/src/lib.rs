@@ -1,0 +1,23 @@
+//! Personeelsbank's server: the HTTP API, the web UI, and the glue that
+//! starts them (configuration, database start-up, demo data).
+//!
+//! Layering: `pb_domain` (pure rules) <- `pb_store` (Postgres) <- this crate.
+//! Handlers parse input into domain types, check tenant and role explicitly,
+//! and run their database work in one scoped transaction.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod config;
+pub mod demo;
+pub mod devdb;
+pub mod error;
+pub mod mail;
+pub mod openapi;
+pub mod secrets;
+pub mod serve;
+pub mod state;
+pub mod telemetry;
+pub mod web;
+
+pub use app::create_app;

@@ -1,0 +1,62 @@
+//! The OpenAPI document, generated from the handlers' annotations. Served at
+//! `/api/v1/openapi.json` and committed at `docs/api/openapi.json`; a test
+//! fails when the committed copy is stale (`UPDATE_OPENAPI=1` rewrites it).
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::api;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Personeelsbank API",
+        description = "Staff-sharing marketplace for Dutch general practice. Errors are application/problem+json with a stable `code`.",
+        license(name = "EUPL-1.2", identifier = "EUPL-1.2")
+    ),
+    servers((url = "/api/v1")),
+    paths(
+        api::auth::register, api::auth::login, api::auth::refresh, api::auth::logout, api::auth::accept_invitation,
+        api::me::get_me, api::me::update_me, api::me::change_password, api::me::get_worker_profile,
+        api::me::put_worker_profile, api::me::add_registration, api::me::remove_registration, api::me::my_audit_log,
+        api::orgs::list_regions, api::orgs::list_organisations, api::orgs::get_organisation, api::orgs::list_hagros,
+        api::practices::list_practices, api::practices::create_practice, api::practices::get_practice,
+        api::sharing::list_agreements, api::sharing::create_agreement, api::sharing::revoke_agreement,
+        api::invitations::create_invitation, api::invitations::list_invitations, api::invitations::revoke_invitation,
+        api::workers::list_workers, api::workers::get_worker, api::workers::add_check,
+        api::workers::disable_user, api::workers::enable_user,
+        api::audit::list_audit_log,
+    ),
+    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Sign-up, sign-in, sessions"),
+        (name = "me", description = "The signed-in person"),
+        (name = "organisations", description = "RHOs (tenants) and HAGROs"),
+        (name = "practices", description = "Practices and out-of-hours posts"),
+        (name = "sharing", description = "Sharing agreements between RHOs"),
+        (name = "invitations", description = "Inviting people by e-mail"),
+        (name = "workers", description = "Care workers as seen by coordinators"),
+        (name = "audit", description = "The access log"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The document as pretty JSON with a trailing newline (the committed form).
+pub fn document_json() -> String {
+    let mut s = ApiDoc::openapi().to_pretty_json().unwrap_or_default();
+    s.push('\n');
+    s
+}

@@ -1,0 +1,128 @@
+//! Starting the product: resolve the database (private one in development),
+//! migrate, load demo data, build the state, serve HTTP until a signal.
+
+use actix_web::{web, HttpServer};
+use anyhow::Context;
+use chrono::Utc;
+use pb_store::pool::PoolSettings;
+use pb_store::{Db, Scope};
+use secrecy::ExposeSecret;
+use std::sync::Arc;
+
+use crate::auth::{jwt::TokenService, password::PasswordHasher};
+use crate::config::Config;
+use crate::devdb;
+use crate::mail::Mailer;
+use crate::state::AppState;
+
+/// The database the process will use.
+pub struct Database {
+    pub app_url: String,
+    pub owner_url: Option<String>,
+    pub dev: Option<devdb::DevDatabase>,
+}
+
+pub async fn resolve_database(config: &Config) -> anyhow::Result<Database> {
+    match &config.database.url {
+        Some(url) => Ok(Database {
+            app_url: url.expose_secret().to_owned(),
+            owner_url: config.migration_url().map(str::to_owned),
+            dev: None,
+        }),
+        None => {
+            tracing::info!(port = config.database.dev_port, "DATABASE_URL unset: starting a private PostgreSQL");
+            let dev = devdb::start(&config.data_dir, config.database.dev_port)
+                .await
+                .context("could not start the private development PostgreSQL")?;
+            Ok(Database { app_url: dev.app_url.clone(), owner_url: Some(dev.owner_url.clone()), dev: Some(dev) })
+        }
+    }
+}
+
+pub async fn migrate(owner_url: &str) -> anyhow::Result<()> {
+    let applied = pb_store::migrate::run_pending(owner_url).await.context("migrations failed")?;
+    if applied.is_empty() {
+        tracing::info!("database schema is up to date");
+    } else {
+        tracing::info!(count = applied.len(), "applied migrations");
+    }
+    Ok(())
+}
+
+pub async fn build_state(config: Arc<Config>, app_url: &str) -> anyhow::Result<AppState> {
+    let db = Db::connect(
+        app_url,
+        &PoolSettings {
+            max_size: config.database.pool_size,
+            wait_timeout: config.database.pool_wait,
+            ..Default::default()
+        },
+    )?;
+    let tokens = TokenService::from_config(&config.auth).map_err(|e| anyhow::anyhow!("JWT configuration: {e}"))?;
+    let hasher = PasswordHasher::new(config.auth.hash_concurrency);
+    let mailer = Mailer::from_config(&config.mail, &config.data_dir)?;
+    let redis = match &config.redis_url {
+        Some(url) => {
+            let client = redis::Client::open(url.expose_secret()).context("REDIS_URL")?;
+            Some(redis::aio::ConnectionManager::new(client).await.context("cannot connect to Redis")?)
+        }
+        None => None,
+    };
+    Ok(AppState { config, db, tokens, hasher, mailer, redis })
+}
+
+/// Load the demo region into an empty database. Returns whether it did.
+pub async fn seed_demo(state: &AppState) -> anyhow::Result<bool> {
+    let hash = state.hasher.hash(crate::demo::DEMO_PASSWORD).await?;
+    let today = Utc::now().date_naive();
+    let seeded = state
+        .db
+        .tx(&Scope::System, async |c| -> Result<bool, pb_store::StoreError> {
+            crate::demo::seed(c, &hash, today).await.map_err(pb_store::StoreError::from)
+        })
+        .await?;
+    Ok(seeded)
+}
+
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let config = Arc::new(config);
+    let database = resolve_database(&config).await?;
+    if config.database.migrate_on_start {
+        let owner = database.owner_url.as_deref().context("no database URL for migrations")?;
+        migrate(owner).await?;
+    }
+    let state = web::Data::new(build_state(config.clone(), &database.app_url).await?);
+    if config.demo_data && seed_demo(&state).await? {
+        tracing::info!("demo data loaded");
+    }
+    let addr = (config.http.bind_addr, config.http.port);
+    let server = HttpServer::new({
+        let state = state.clone();
+        move || crate::create_app(state.clone())
+    })
+    .bind(addr)
+    .with_context(|| format!("cannot listen on {}:{}", addr.0, addr.1))?
+    .shutdown_timeout(20)
+    .run();
+    print_banner(&config);
+    server.await?;
+    if let Some(dev) = database.dev {
+        tracing::info!("stopping the private PostgreSQL");
+        let _ = dev.cluster.stop(false).await;
+    }
+    Ok(())
+}
+
+fn print_banner(config: &Config) {
+    let url = format!("http://{}:{}", config.http.bind_addr, config.http.port);
+    println!("\nPersoneelsbank is listening on {url}");
+    println!("  web app:  {url}/");
+    println!("  API:      {url}/api/v1  (OpenAPI: {url}/api/v1/openapi.json)");
+    if config.demo_data {
+        println!("  demo logins (password \"{}\"):", crate::demo::DEMO_PASSWORD);
+        for a in crate::demo::demo_accounts() {
+            println!("    {:<18} {}", a.role, a.email);
+        }
+    }
+    println!();
+}

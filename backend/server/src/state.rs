@@ -1,0 +1,18 @@
+//! Everything a handler needs, built once at start-up and shared by all
+//! workers. No global statics: tests build their own state.
+
+use std::sync::Arc;
+
+use crate::auth::{jwt::TokenService, password::PasswordHasher};
+use crate::config::Config;
+use crate::mail::Mailer;
+use pb_store::Db;
+
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub tokens: TokenService,
+    pub hasher: PasswordHasher,
+    pub mailer: Mailer,
+    pub redis: Option<redis::aio::ConnectionManager>,
+}

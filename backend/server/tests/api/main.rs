@@ -1,0 +1,8 @@
+//! API integration tests: one binary, one module per area, each test with its
+//! own database and server (see `support`).
+
+// Not every test file uses every helper.
+#[allow(dead_code)]
+mod support;
+
+mod basics;

@@ -1,0 +1,280 @@
+//! The test harness: every test gets its own migrated database (cloned from a
+//! template), a real SMTP sink, and the real app listening on a free port on
+//! 127.0.0.1, driven over HTTP with reqwest.
+
+use actix_web::{web, HttpServer};
+use pb_store::provision::{create_test_database, TestDatabase};
+use personeelsbank::config::{AuthConfig, Config, DatabaseConfig, HttpConfig, LogConfig, MailConfig};
+use personeelsbank::state::AppState;
+use reqwest::{Method, StatusCode};
+use secrecy::SecretString;
+use serde_json::{json, Value};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use uuid::Uuid;
+
+pub const PASSWORD: &str = "paarse olifant danst op de dijk";
+pub const DEMO_PASSWORD: &str = personeelsbank::demo::DEMO_PASSWORD;
+
+pub struct TestApp {
+    pub addr: SocketAddr,
+    pub state: web::Data<AppState>,
+    pub db: TestDatabase,
+    pub mails: MailSink,
+    pub client: reqwest::Client,
+    server: actix_web::dev::ServerHandle,
+    _data_dir: TempDir,
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+    pub text: String,
+}
+
+impl Response {
+    /// The problem `code` of an error response (asserting the content type).
+    pub fn code(&self) -> &str {
+        let ct = self.headers.get("content-type").and_then(|v| v.to_str().ok()).unwrap_or("");
+        assert_eq!(ct, "application/problem+json", "status {} body {}", self.status, self.text);
+        self.body["code"].as_str().unwrap_or("")
+    }
+
+    pub fn field_code(&self) -> &str {
+        self.body["errors"][0]["code"].as_str().unwrap_or("")
+    }
+}
+
+pub struct TempDir(pub PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+pub fn test_config(smtp: SocketAddr, data_dir: PathBuf) -> Config {
+    Config {
+        http: HttpConfig {
+            bind_addr: [127, 0, 0, 1].into(),
+            port: 0,
+            public_url: "http://127.0.0.1:8080".into(),
+            json_limit_bytes: 64 * 1024,
+        },
+        database: DatabaseConfig {
+            url: None,
+            owner_url: None,
+            pool_size: 8,
+            pool_wait: Duration::from_secs(5),
+            migrate_on_start: false,
+            dev_port: 0,
+        },
+        auth: AuthConfig {
+            jwt_keys: Some(vec![
+                ("k1".into(), SecretString::from("test-key-one-0123456789abcdef0123456789")),
+                ("k2".into(), SecretString::from("test-key-two-0123456789abcdef0123456789")),
+            ]),
+            jwt_active_kid: Some("k1".into()),
+            issuer: "personeelsbank".into(),
+            audience: "personeelsbank-api".into(),
+            access_ttl: Duration::from_secs(900),
+            refresh_ttl: Duration::from_secs(86_400),
+            invitation_ttl: Duration::from_secs(86_400),
+            hash_concurrency: 2,
+        },
+        mail: MailConfig {
+            smtp_url: Some(SecretString::from(format!("smtp://{smtp}"))),
+            from: "Personeelsbank <noreply@personeelsbank.test>".into(),
+        },
+        redis_url: None,
+        data_dir,
+        log: LogConfig { json: false },
+        demo_data: true,
+    }
+}
+
+impl TestApp {
+    /// A fresh database with the demo region loaded, and the app serving it.
+    pub async fn spawn() -> TestApp {
+        Self::build(true).await
+    }
+
+    /// A fresh, empty (migrated) database.
+    pub async fn spawn_empty() -> TestApp {
+        Self::build(false).await
+    }
+
+    async fn build(demo: bool) -> TestApp {
+        personeelsbank::telemetry::init(false);
+        let db = create_test_database().await.expect("test database");
+        let mails = MailSink::start().await;
+        let dir = std::env::temp_dir().join(format!("pb-test-{}", Uuid::new_v4().simple()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let config = Arc::new(test_config(mails.addr, dir.clone()));
+        let state = web::Data::new(personeelsbank::serve::build_state(config, &db.app_url).await.expect("state"));
+        if demo {
+            assert!(personeelsbank::serve::seed_demo(&state).await.expect("demo seed"));
+        }
+        let server = HttpServer::new({
+            let state = state.clone();
+            move || personeelsbank::create_app(state.clone())
+        })
+        .workers(1)
+        .bind(("127.0.0.1", 0))
+        .expect("bind")
+        .disable_signals()
+        .shutdown_timeout(1);
+        let addr = server.addrs()[0];
+        let server = server.run();
+        let handle = server.handle();
+        actix_web::rt::spawn(server);
+        let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
+        TestApp { addr, state, db, mails, client, server: handle, _data_dir: TempDir(dir) }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Response { status, headers, body, text }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn login_tokens(&self, email: &str, password: &str) -> Value {
+        let r = self.post("/api/v1/auth/login", None, json!({ "email": email, "password": password })).await;
+        assert_eq!(r.status, StatusCode::OK, "login {email}: {}", r.text);
+        r.body
+    }
+
+    /// Sign in a demo account; returns the access token.
+    pub async fn login(&self, email: &str) -> String {
+        self.login_tokens(email, DEMO_PASSWORD).await["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// Run raw SQL as the schema owner (bypassing the app), e.g. to look up ids.
+    pub async fn owner_query_ids(&self, sql: &str) -> Vec<Uuid> {
+        use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Uuid)]
+            id: Uuid,
+        }
+        let mut conn = AsyncPgConnection::establish(&self.db.owner_url).await.unwrap();
+        diesel::sql_query(sql).load::<Row>(&mut conn).await.unwrap().into_iter().map(|r| r.id).collect()
+    }
+
+    pub async fn user_id(&self, email: &str) -> Uuid {
+        self.owner_query_ids(&format!("SELECT id FROM users WHERE email = '{email}'")).await[0]
+    }
+
+    pub async fn org_id(&self, slug: &str) -> Uuid {
+        self.owner_query_ids(&format!("SELECT id FROM organisations WHERE slug = '{slug}'")).await[0]
+    }
+
+    pub async fn stop(self) {
+        self.server.stop(false).await;
+        self.db.drop_database().await;
+    }
+}
+
+/// A minimal SMTP server that accepts every message and keeps it in memory:
+/// enough for lettre to speak real SMTP to it.
+#[derive(Clone)]
+pub struct MailSink {
+    pub addr: SocketAddr,
+    messages: Arc<Mutex<Vec<String>>>,
+}
+
+impl MailSink {
+    pub async fn start() -> MailSink {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let store = messages.clone();
+        actix_web::rt::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let store = store.clone();
+                actix_web::rt::spawn(async move {
+                    let _ = serve_smtp(stream, store).await;
+                });
+            }
+        });
+        MailSink { addr, messages }
+    }
+
+    pub fn messages(&self) -> Vec<String> {
+        self.messages.lock().unwrap().clone()
+    }
+
+    /// Wait (bounded) until at least `n` messages arrived.
+    pub async fn wait_for(&self, n: usize) -> Vec<String> {
+        for _ in 0..100 {
+            if self.messages().len() >= n {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.messages()
+    }
+}
+
+async fn serve_smtp(stream: tokio::net::TcpStream, store: Arc<Mutex<Vec<String>>>) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read).lines();
+    write.write_all(b"220 sink.test ESMTP\r\n").await?;
+    while let Some(line) = lines.next_line().await? {
+        let upper = line.to_ascii_uppercase();
+        if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+            write.write_all(b"250-sink.test\r\n250 8BITMIME\r\n").await?;
+        } else if upper.starts_with("DATA") {
+            write.write_all(b"354 go ahead\r\n").await?;
+            let mut message = String::new();
+            while let Some(l) = lines.next_line().await? {
+                if l == "." {
+                    break;
+                }
+                message.push_str(&l);
+                message.push('\n');
+            }
+            store.lock().unwrap().push(message);
+            write.write_all(b"250 queued\r\n").await?;
+        } else if upper.starts_with("QUIT") {
+            write.write_all(b"221 bye\r\n").await?;
+            break;
+        } else {
+            write.write_all(b"250 ok\r\n").await?;
+        }
+    }
+    Ok(())
+}
+
+/// Pull the invitation token out of a mail body (quoted-printable or plain).
+pub fn invitation_token(mail: &str) -> String {
+    let unfolded = mail.replace("=\n", "").replace("=3D", "=");
+    let start = unfolded.find("token=").expect("token in mail") + "token=".len();
+    unfolded[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+}

@@ -1,0 +1,63 @@
+//! The append-only access log. Rows are only ever inserted (the table refuses
+//! UPDATE and DELETE, and the application role has no such privilege).
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::models::AuditEntry;
+use crate::schema::audit_log;
+use crate::StoreError;
+
+#[derive(Debug, Clone)]
+pub struct NewAuditEntry {
+    pub action: &'static str,
+    pub subject_user_id: Option<Uuid>,
+    pub actor_user_id: Option<Uuid>,
+    pub on_behalf_of_org_id: Option<Uuid>,
+    pub agreement_id: Option<Uuid>,
+    pub allowed: bool,
+    pub detail: serde_json::Value,
+}
+
+#[tracing::instrument(skip_all, fields(action = entry.action))]
+pub async fn record(conn: &mut AsyncPgConnection, entry: NewAuditEntry) -> Result<(), StoreError> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::action.eq(entry.action),
+            audit_log::subject_user_id.eq(entry.subject_user_id),
+            audit_log::actor_user_id.eq(entry.actor_user_id),
+            audit_log::on_behalf_of_org_id.eq(entry.on_behalf_of_org_id),
+            audit_log::agreement_id.eq(entry.agreement_id),
+            audit_log::outcome.eq(if entry.allowed { "allowed" } else { "denied" }),
+            audit_log::detail.eq(entry.detail),
+        ))
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub enum AuditQuery {
+    /// Everything recorded about one person's data (their own view).
+    Subject(Uuid),
+    /// Everything done on behalf of these organisations (a coordinator's view).
+    Orgs(Vec<Uuid>),
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list(
+    conn: &mut AsyncPgConnection,
+    query: AuditQuery,
+    before_id: Option<i64>,
+    limit: i64,
+) -> Result<Vec<AuditEntry>, StoreError> {
+    let mut q = audit_log::table.into_boxed();
+    q = match query {
+        AuditQuery::Subject(user) => q.filter(audit_log::subject_user_id.eq(user)),
+        AuditQuery::Orgs(orgs) => q.filter(audit_log::on_behalf_of_org_id.eq_any(orgs)),
+    };
+    if let Some(before) = before_id {
+        q = q.filter(audit_log::id.lt(before));
+    }
+    Ok(q.order(audit_log::id.desc()).limit(limit).select(AuditEntry::as_select()).load(conn).await?)
+}

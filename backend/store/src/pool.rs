@@ -1,0 +1,97 @@
+//! The connection pool and the one way to run work in a scoped transaction.
+
+use crate::{error::StoreError, scope::Scope};
+use diesel_async::pooled_connection::deadpool::{Object, Pool};
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
+use std::time::Duration;
+
+pub type PooledConnection = Object<AsyncPgConnection>;
+
+/// Shared handle to the database. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool<AsyncPgConnection>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PoolSettings {
+    pub max_size: usize,
+    /// How long a request waits for a free connection before it gets a 503.
+    pub wait_timeout: Duration,
+    pub connect_timeout: Duration,
+}
+
+impl Default for PoolSettings {
+    fn default() -> Self {
+        PoolSettings { max_size: 16, wait_timeout: Duration::from_secs(5), connect_timeout: Duration::from_secs(5) }
+    }
+}
+
+impl Db {
+    pub fn connect(url: &str, settings: &PoolSettings) -> Result<Self, StoreError> {
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+        let pool = Pool::builder(manager)
+            .max_size(settings.max_size)
+            .runtime(deadpool_runtime())
+            .wait_timeout(Some(settings.wait_timeout))
+            .create_timeout(Some(settings.connect_timeout))
+            .recycle_timeout(Some(settings.connect_timeout))
+            .build()
+            .map_err(|e| StoreError::Pool(e.to_string()))?;
+        Ok(Db { pool })
+    }
+
+    pub async fn conn(&self) -> Result<PooledConnection, StoreError> {
+        self.pool.get().await.map_err(StoreError::from)
+    }
+
+    /// Run `work` in one transaction that carries `scope` for row-level security.
+    /// Commits when `work` returns `Ok`, rolls back otherwise. If the future is
+    /// dropped half-way, diesel-async's transaction manager marks the
+    /// connection broken and the pool discards it instead of reusing it.
+    pub async fn tx<T, E, F>(&self, scope: &Scope, work: F) -> Result<T, E>
+    where
+        F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, E>,
+        E: From<StoreError>,
+    {
+        let mut conn = self.conn().await?;
+        let conn: &mut AsyncPgConnection = &mut conn;
+        AnsiTransactionManager::begin_transaction(conn).await.map_err(StoreError::from)?;
+        if let Err(e) = scope.apply(conn).await {
+            let _ = AnsiTransactionManager::rollback_transaction(conn).await;
+            return Err(StoreError::from(e).into());
+        }
+        match work(conn).await {
+            Ok(value) => {
+                AnsiTransactionManager::commit_transaction(conn).await.map_err(StoreError::from)?;
+                Ok(value)
+            }
+            Err(e) => {
+                // The work's own error is what the caller needs; a failed
+                // rollback leaves a broken connection the pool will drop.
+                let _ = AnsiTransactionManager::rollback_transaction(conn).await;
+                Err(e)
+            }
+        }
+    }
+
+    pub fn status(&self) -> deadpool_status::Status {
+        let s = self.pool.status();
+        deadpool_status::Status { size: s.size, available: s.available, max_size: s.max_size, waiting: s.waiting }
+    }
+}
+
+pub mod deadpool_status {
+    #[derive(Debug, Clone, Copy, serde::Serialize)]
+    pub struct Status {
+        pub size: usize,
+        pub available: usize,
+        pub max_size: usize,
+        pub waiting: usize,
+    }
+}
+
+fn deadpool_runtime() -> deadpool::Runtime {
+    deadpool::Runtime::Tokio1
+}
