@@ -8,9 +8,12 @@
 
 pub mod geo;
 pub mod identity;
+pub mod matching;
 pub mod roles;
+pub mod shift;
 pub mod tenancy;
 
 pub use geo::GeoPoint;
 pub use identity::{BigNumber, Email, Language, Postcode};
 pub use roles::{EmployerKind, EngagementType, MembershipRole, Profession, Register, RegistrationStatus};
+pub use shift::TimeWindow;
