@@ -1,5 +1,11 @@
 // @generated automatically by Diesel CLI.
 
+pub mod sql_types {
+    #[derive(diesel::query_builder::QueryId, Clone, diesel::sql_types::SqlType)]
+    #[diesel(postgres_type(name = "xid8", schema = "pg_catalog"))]
+    pub struct Xid8;
+}
+
 diesel::table! {
     audit_log (id) {
         id -> Int8,
@@ -15,6 +21,31 @@ diesel::table! {
 }
 
 diesel::table! {
+    availability (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        published_by -> Uuid,
+        kind -> Text,
+        starts_at -> Nullable<Timestamptz>,
+        ends_at -> Nullable<Timestamptz>,
+        weekday -> Nullable<Int2>,
+        start_time -> Nullable<Time>,
+        end_time -> Nullable<Time>,
+        valid_from -> Nullable<Date>,
+        valid_until -> Nullable<Date>,
+        note -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    availability_exceptions (availability_id, on_date) {
+        availability_id -> Uuid,
+        on_date -> Date,
+    }
+}
+
+diesel::table! {
     background_checks (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -23,6 +54,42 @@ diesel::table! {
         checked_by -> Uuid,
         org_id -> Uuid,
         note -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    blocks (id) {
+        id -> Uuid,
+        blocked_by -> Text,
+        practice_id -> Uuid,
+        user_id -> Uuid,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Xid8;
+
+    event_log_state (singleton) {
+        singleton -> Bool,
+        pruned_through_xid -> Xid8,
+    }
+}
+
+diesel::table! {
+    use diesel::sql_types::*;
+    use super::sql_types::Xid8;
+
+    events (id) {
+        id -> Int8,
+        xid -> Xid8,
+        recipient_user_id -> Uuid,
+        kind -> Text,
+        shift_id -> Nullable<Uuid>,
+        payload -> Jsonb,
         created_at -> Timestamptz,
     }
 }
@@ -70,6 +137,19 @@ diesel::table! {
         slug -> Text,
         name -> Text,
         region -> Text,
+        created_at -> Timestamptz,
+        release_rho_after_minutes -> Int4,
+        release_partners_after_minutes -> Int4,
+        min_rest_minutes -> Int4,
+    }
+}
+
+diesel::table! {
+    practice_favourites (practice_id, user_id) {
+        practice_id -> Uuid,
+        org_id -> Uuid,
+        user_id -> Uuid,
+        created_by -> Uuid,
         created_at -> Timestamptz,
     }
 }
@@ -135,6 +215,40 @@ diesel::table! {
 }
 
 diesel::table! {
+    shifts (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        practice_id -> Uuid,
+        created_by -> Uuid,
+        profession -> Text,
+        kind -> Text,
+        starts_at -> Timestamptz,
+        ends_at -> Timestamptz,
+        location_practice_id -> Uuid,
+        latitude -> Float8,
+        longitude -> Float8,
+        max_distance_km -> Nullable<Int4>,
+        required_skills -> Array<Nullable<Text>>,
+        his -> Nullable<Text>,
+        his_required -> Bool,
+        rate_cents -> Int4,
+        engagement_type -> Text,
+        urgent -> Bool,
+        slots -> Int4,
+        notes -> Nullable<Text>,
+        status -> Text,
+        released_tier -> Int2,
+        published_at -> Nullable<Timestamptz>,
+        next_release_at -> Nullable<Timestamptz>,
+        cancelled_at -> Nullable<Timestamptz>,
+        cancel_reason -> Nullable<Text>,
+        version -> Int4,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Uuid,
         email -> Text,
@@ -169,7 +283,18 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ws_tickets (token_hash) {
+        token_hash -> Bytea,
+        user_id -> Uuid,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(availability_exceptions -> availability (availability_id));
 diesel::joinable!(background_checks -> organisations (org_id));
+diesel::joinable!(blocks -> practices (practice_id));
 diesel::joinable!(hagros -> organisations (org_id));
 diesel::joinable!(invitations -> organisations (org_id));
 diesel::joinable!(memberships -> organisations (org_id));
@@ -177,21 +302,31 @@ diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(practices -> organisations (org_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(registrations -> users (user_id));
+diesel::joinable!(shifts -> users (created_by));
 diesel::joinable!(worker_profiles -> organisations (employer_org_id));
 diesel::joinable!(worker_profiles -> practices (employer_practice_id));
 diesel::joinable!(worker_profiles -> users (user_id));
+diesel::joinable!(ws_tickets -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
+    availability,
+    availability_exceptions,
     background_checks,
+    blocks,
+    event_log_state,
+    events,
     hagros,
     invitations,
     memberships,
     organisations,
+    practice_favourites,
     practices,
     refresh_tokens,
     registrations,
     sharing_agreements,
+    shifts,
     users,
     worker_profiles,
+    ws_tickets,
 );
