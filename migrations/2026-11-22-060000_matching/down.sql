@@ -5,6 +5,7 @@ DROP TABLE blocks;
 DROP TABLE practice_favourites;
 DROP TABLE availability_exceptions;
 DROP TABLE availability;
+DROP TABLE shift_offers;
 DROP TABLE shifts;
 REVOKE UPDATE (release_rho_after_minutes, release_partners_after_minutes, min_rest_minutes) ON organisations FROM pb_app;
 ALTER TABLE organisations

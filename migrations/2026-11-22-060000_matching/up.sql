@@ -61,6 +61,20 @@ CREATE INDEX shifts_practice_start_idx ON shifts (practice_id, starts_at DESC);
 CREATE INDEX shifts_open_start_idx ON shifts (starts_at) WHERE status = 'open';
 CREATE INDEX shifts_release_due_idx ON shifts (next_release_at) WHERE status = 'open' AND next_release_at IS NOT NULL;
 
+-- Who has been offered a call, in which tier: each person is told once, and
+-- told again when the offer is withdrawn (filled or cancelled).
+CREATE TABLE shift_offers (
+    shift_id uuid NOT NULL REFERENCES shifts (id) ON DELETE CASCADE,
+    user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    org_id uuid NOT NULL,
+    tier smallint NOT NULL,
+    score integer NOT NULL,
+    offered_at timestamptz NOT NULL DEFAULT now(),
+    withdrawn_at timestamptz,
+    PRIMARY KEY (shift_id, user_id)
+);
+CREATE INDEX shift_offers_user_idx ON shift_offers (user_id, offered_at DESC);
+
 -- Availability: one-off windows, or weekly patterns in local time with
 -- exceptions. Published by the worker, or for them by their employer.
 CREATE TABLE availability (
@@ -135,6 +149,8 @@ CREATE TABLE events (
     created_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX events_recipient_cursor_idx ON events (recipient_user_id, xid, id);
+-- The hubs' global reader walks the whole log in delivery order.
+CREATE INDEX events_cursor_idx ON events (xid, id);
 CREATE INDEX events_created_idx ON events (created_at);
 
 -- Highest xid whose events were pruned: a client resuming from below it must resync.
@@ -157,6 +173,10 @@ ALTER TABLE shifts ENABLE ROW LEVEL SECURITY;
 CREATE POLICY shifts_scope ON shifts
     USING (pb_scope_is_system() OR org_id = ANY (pb_scope_orgs()));
 
+ALTER TABLE shift_offers ENABLE ROW LEVEL SECURITY;
+CREATE POLICY shift_offers_scope ON shift_offers
+    USING (pb_scope_is_system() OR user_id = pb_scope_user() OR org_id = ANY (pb_scope_orgs()));
+
 ALTER TABLE availability ENABLE ROW LEVEL SECURITY;
 CREATE POLICY availability_scope ON availability
     USING (pb_scope_is_system() OR user_id = pb_scope_user()
@@ -173,15 +193,22 @@ CREATE POLICY blocks_scope ON blocks
            OR EXISTS (SELECT 1 FROM practices p WHERE p.id = blocks.practice_id AND p.org_id = ANY (pb_scope_orgs())));
 
 ALTER TABLE events ENABLE ROW LEVEL SECURITY;
-CREATE POLICY events_scope ON events
+-- People read only their own events; any scoped action may announce something
+-- to others (a cancelled call tells everyone who held an offer); pruning is
+-- system work.
+CREATE POLICY events_read ON events FOR SELECT
     USING (pb_scope_is_system() OR recipient_user_id = pb_scope_user());
+CREATE POLICY events_announce ON events FOR INSERT
+    WITH CHECK (pb_scope_is_system() OR pb_scope_user() IS NOT NULL);
+CREATE POLICY events_prune ON events FOR DELETE
+    USING (pb_scope_is_system());
 
 ALTER TABLE ws_tickets ENABLE ROW LEVEL SECURITY;
 CREATE POLICY ws_tickets_scope ON ws_tickets
     USING (pb_scope_is_system() OR user_id = pb_scope_user());
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON
-    shifts, availability, availability_exceptions, practice_favourites, blocks, events, ws_tickets
+    shifts, shift_offers, availability, availability_exceptions, practice_favourites, blocks, events, ws_tickets
     TO pb_app;
 GRANT SELECT, UPDATE ON event_log_state TO pb_app;
 GRANT UPDATE (release_rho_after_minutes, release_partners_after_minutes, min_rest_minutes) ON organisations TO pb_app;

@@ -6,6 +6,8 @@
 //! `Email::parse`) and trusted everywhere inside. Other crates depend on this
 //! one, never the other way round.
 
+pub mod availability;
+pub mod calls;
 pub mod geo;
 pub mod identity;
 pub mod matching;

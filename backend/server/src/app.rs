@@ -36,7 +36,7 @@ pub fn create_app(
                 .add(("Referrer-Policy", "same-origin"))
                 .add(("X-Frame-Options", "DENY")),
         )
-        .wrap(TracingLogger::default())
+        .wrap(TracingLogger::<crate::telemetry::RequestSpan>::new())
         .service(api::health::healthz)
         .service(api::health::readyz)
         .service(

@@ -14,6 +14,9 @@ pub struct Config {
     pub auth: AuthConfig,
     pub mail: MailConfig,
     pub redis_url: Option<SecretString>,
+    /// Prefix of every Redis key and channel, so several deployments (or
+    /// test runs) can share one Redis.
+    pub redis_prefix: String,
     pub data_dir: PathBuf,
     pub log: LogConfig,
     /// Load the demo region into an empty database at start-up.
@@ -59,8 +62,9 @@ pub struct AuthConfig {
 
 #[derive(Debug, Clone)]
 pub struct MailConfig {
-    /// `smtp://user:pass@host:587` (STARTTLS), `smtps://...:465` (TLS), or
-    /// `smtp://host:port?tls=none` for a local relay. `None`: write `.eml` files.
+    /// lettre's URL forms: `smtp://user:pass@host:587?tls=required` (STARTTLS),
+    /// `smtps://user:pass@host:465` (TLS), or plain `smtp://host:25` for a
+    /// local relay only (no encryption). `None`: write `.eml` files.
     pub smtp_url: Option<SecretString>,
     pub from: String,
 }
@@ -147,9 +151,11 @@ impl Config {
                 from: var("MAIL_FROM").unwrap_or_else(|| "Personeelsbank <noreply@personeelsbank.localhost>".into()),
             },
             redis_url: var("REDIS_URL").map(SecretString::from),
+            redis_prefix: var("REDIS_PREFIX").unwrap_or_else(|| "pb".into()),
             data_dir: PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".into())),
             log: LogConfig { json: var("LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")) },
-            demo_data: flag("DEMO_DATA", true)?,
+            // Demo accounts share a published password: only by default in development.
+            demo_data: flag("DEMO_DATA", var("DATABASE_URL").is_none())?,
         })
     }
 

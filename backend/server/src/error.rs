@@ -157,6 +157,7 @@ fn constraint_error(constraint: &str) -> Option<ApiError> {
             (StatusCode::CONFLICT, "registration_exists", "This registration number is already registered")
         }
         "memberships_unique_key" => (StatusCode::CONFLICT, "membership_exists", "This membership already exists"),
+        "blocks_unique_key" => (StatusCode::CONFLICT, "already_blocked", "This block already exists"),
         "organisations_slug_key" => (StatusCode::CONFLICT, "slug_taken", "This organisation slug is taken"),
         "hagros_org_name_key" => (StatusCode::CONFLICT, "hagro_exists", "A HAGRO with this name exists"),
         "practices_hagro_same_org_fkey" => {

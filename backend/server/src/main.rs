@@ -34,10 +34,13 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => serve::run(config).await,
         Command::Migrate => {
             let db = serve::resolve_database(&config).await?;
-            serve::migrate(db.owner_url.as_deref().context("set DATABASE_URL or DATABASE_OWNER_URL")?).await
+            serve::migrate(db.owner_url.as_deref().context("set DATABASE_OWNER_URL (the schema owner)")?).await
         }
         Command::Demo => {
             let db = serve::resolve_database(&config).await?;
+            if config.database.migrate_on_start {
+                serve::migrate(db.owner_url.as_deref().context("set DATABASE_OWNER_URL (the schema owner)")?).await?;
+            }
             let state = serve::build_state(Arc::new(config), &db.app_url).await?;
             let seeded = serve::seed_demo(&state).await?;
             println!("{}", if seeded { "demo data loaded" } else { "database not empty: nothing loaded" });

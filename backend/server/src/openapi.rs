@@ -26,6 +26,14 @@ use crate::api;
         api::workers::list_workers, api::workers::get_worker, api::workers::add_check,
         api::workers::disable_user, api::workers::enable_user,
         api::audit::list_audit_log,
+        api::availability::publish_availability, api::availability::available_now,
+        api::availability::list_availability, api::availability::delete_availability,
+        api::relations::list_favourites, api::relations::add_favourite, api::relations::remove_favourite,
+        api::relations::create_block, api::relations::list_blocks, api::relations::delete_block,
+        api::shifts::create_shift, api::shifts::list_shifts, api::shifts::get_shift, api::shifts::update_shift,
+        api::shifts::cancel_shift, api::shifts::list_candidates, api::shifts::release_shift,
+        crate::realtime::ws::issue_ticket,
+        api::health::healthz, api::health::readyz,
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     modifiers(&BearerAuth),
@@ -38,6 +46,11 @@ use crate::api;
         (name = "invitations", description = "Inviting people by e-mail"),
         (name = "workers", description = "Care workers as seen by coordinators"),
         (name = "audit", description = "The access log"),
+        (name = "availability", description = "Published availability: one-off windows, weekly patterns, available now"),
+        (name = "relations", description = "Practice favourites and blocks between practices and people"),
+        (name = "shifts", description = "Staffing calls (oproepen) and their candidates"),
+        (name = "realtime", description = "WebSocket push: tickets for `GET /api/v1/ws`"),
+        (name = "health", description = "Liveness and readiness (served at the root, not under /api/v1)"),
     )
 )]
 pub struct ApiDoc;

@@ -68,7 +68,27 @@ pub async fn build_state(config: Arc<Config>, app_url: &str) -> anyhow::Result<A
         }
         None => None,
     };
-    Ok(AppState { config, db, tokens, hasher, mailer, redis })
+    let realtime = match &config.redis_url {
+        Some(url) => {
+            let client = redis::Client::open(url.expose_secret()).context("REDIS_URL")?;
+            let bus = pb_live::RedisBus::connect(client, &config.redis_prefix)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot subscribe to Redis: {e}"))?;
+            crate::realtime::Realtime::new(
+                crate::realtime::AppBus::Redis(bus),
+                crate::realtime::hub::HubSettings::default(),
+            )
+        }
+        None => crate::realtime::Realtime::in_process(),
+    };
+    let index = match &redis {
+        Some(conn) => crate::matching::LiveIndex::Redis(Box::new(pb_live::RedisIndex::new(
+            conn.clone(),
+            format!("{}:live", config.redis_prefix),
+        ))),
+        None => crate::matching::LiveIndex::InProcess(pb_live::InProcessIndex::new()),
+    };
+    Ok(AppState { config, db, tokens, hasher, mailer, redis, realtime, index })
 }
 
 /// Load the demo region into an empty database. Returns whether it did.
@@ -95,6 +115,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     if config.demo_data && seed_demo(&state).await? {
         tracing::info!("demo data loaded");
     }
+    // Hub reader and pruner; stopped when this guard drops at the end of `run`.
+    let _background = start_background(&state).await?;
     let addr = (config.http.bind_addr, config.http.port);
     let server = HttpServer::new({
         let state = state.clone();
@@ -125,4 +147,17 @@ fn print_banner(config: &Config) {
         }
     }
     println!();
+}
+
+/// What runs beside the HTTP server in every process; dropping it stops them.
+pub struct Background {
+    _realtime: crate::realtime::Tasks,
+    _jobs: crate::jobs::Jobs,
+}
+
+/// Fill the live index from Postgres, then start push delivery and the
+/// matching jobs. Used by `run` and by the test harness.
+pub async fn start_background(state: &web::Data<AppState>) -> anyhow::Result<Background> {
+    crate::matching::rebuild(state).await.map_err(|e| anyhow::anyhow!("building the live index: {e}"))?;
+    Ok(Background { _realtime: crate::realtime::start(state), _jobs: crate::jobs::start(state) })
 }

@@ -15,4 +15,8 @@ pub struct AppState {
     pub hasher: PasswordHasher,
     pub mailer: Mailer,
     pub redis: Option<redis::aio::ConnectionManager>,
+    /// WebSocket hub and the bus that pokes it (see `realtime`).
+    pub realtime: crate::realtime::Realtime,
+    /// The live availability index behind matching (see `matching`).
+    pub index: crate::matching::LiveIndex,
 }

@@ -15,3 +15,36 @@ pub fn init(json: bool) {
         registry.with(fmt::layer().compact()).try_init()
     };
 }
+
+/// The root span of every HTTP request. Unlike tracing-actix-web's default it
+/// records the path without the query string: WebSocket tickets, invitation
+/// and calendar tokens travel there and must not reach the logs.
+pub struct RequestSpan;
+
+impl tracing_actix_web::RootSpanBuilder for RequestSpan {
+    fn on_request_start(request: &actix_web::dev::ServiceRequest) -> tracing::Span {
+        tracing::info_span!(
+            "http_request",
+            method = %request.method(),
+            path = %request.path(),
+            request_id = %uuid::Uuid::new_v4(),
+            status = tracing::field::Empty,
+        )
+    }
+
+    fn on_request_end<B: actix_web::body::MessageBody>(
+        span: tracing::Span,
+        outcome: &Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>,
+    ) {
+        let status = match outcome {
+            Ok(response) => response.status().as_u16(),
+            Err(error) => error.as_response_error().status_code().as_u16(),
+        };
+        span.record("status", status);
+        if status >= 500 {
+            tracing::warn!(parent: &span, status, "request failed");
+        } else {
+            tracing::debug!(parent: &span, status, "request finished");
+        }
+    }
+}

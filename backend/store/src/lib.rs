@@ -8,15 +8,21 @@
 //! row-level security can act as the second wall.
 
 pub mod audit;
+pub mod availability;
+pub mod candidates;
 pub mod error;
+pub mod events;
 pub mod migrate;
 pub mod models;
 pub mod orgs;
 pub mod pool;
 pub mod provision;
+pub mod relations;
 pub mod schema;
 pub mod scope;
 pub mod sessions;
+pub mod shifts;
+pub mod tickets;
 pub mod users;
 pub mod workers;
 

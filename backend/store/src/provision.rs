@@ -71,7 +71,7 @@ pub enum ProvisionError {
     )]
     NoPostgresUser,
     #[error(
-        "port {port} on 127.0.0.1 is already in use by another process; pick another one (PrivateCluster::free_port())"
+        "port {port} on 127.0.0.1 is already in use by another process; choose another port (DEV_PG_PORT for the development database)"
     )]
     PortInUse { port: u16 },
     #[error("{path}: {reason}")]

@@ -215,6 +215,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    shift_offers (shift_id, user_id) {
+        shift_id -> Uuid,
+        user_id -> Uuid,
+        org_id -> Uuid,
+        tier -> Int2,
+        score -> Int4,
+        offered_at -> Timestamptz,
+        withdrawn_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     shifts (id) {
         id -> Uuid,
         org_id -> Uuid,
@@ -302,6 +314,8 @@ diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(practices -> organisations (org_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(registrations -> users (user_id));
+diesel::joinable!(shift_offers -> shifts (shift_id));
+diesel::joinable!(shift_offers -> users (user_id));
 diesel::joinable!(shifts -> users (created_by));
 diesel::joinable!(worker_profiles -> organisations (employer_org_id));
 diesel::joinable!(worker_profiles -> practices (employer_practice_id));
@@ -325,6 +339,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     registrations,
     sharing_agreements,
+    shift_offers,
     shifts,
     users,
     worker_profiles,

@@ -195,30 +195,34 @@ pub async fn refresh(
     body: web::Json<RefreshRequest>,
 ) -> ApiResult<web::Json<TokenResponse>> {
     let hash = hash_token(&body.refresh_token);
-    // Reuse detection must commit its revocation even though the answer is an error.
-    let outcome =
-        state.db.tx(&Scope::System, async |c| sessions::rotate(c, &hash).await.map_err(ApiError::from)).await?;
-    match outcome {
-        sessions::Rotation::Rotated { family_id, user_id } => {
-            let tokens = state
-                .db
-                .tx(&Scope::System, async |c| -> ApiResult<_> {
-                    let user = users::find(c, user_id).await?;
-                    if user.disabled_at.is_some() {
+    // One transaction: the old token is spent only if its successor is issued
+    // too, so a failure half-way cannot make the client's retry look like
+    // reuse. Refusals are `Ok` here so a reuse-triggered revocation commits.
+    let outcome = state
+        .db
+        .tx(&Scope::System, async |c| -> ApiResult<Result<TokenResponse, ApiError>> {
+            match sessions::rotate(c, &hash).await? {
+                sessions::Rotation::Rotated { family_id, user_id } => {
+                    if users::find(c, user_id).await?.disabled_at.is_some() {
                         sessions::revoke_family(c, family_id).await?;
-                        return Ok(None);
+                        return Ok(Err(ApiError::unauthorized("invalid_refresh_token", "Sign in again")));
                     }
-                    start_session(&state, c, user_id, Some(family_id)).await.map(Some)
-                })
-                .await?;
-            tokens.map(web::Json).ok_or_else(|| ApiError::unauthorized("invalid_refresh_token", "Sign in again"))
-        }
-        sessions::Rotation::Reused => {
-            tracing::warn!("refresh token reused; session family revoked");
-            Err(ApiError::unauthorized("refresh_token_reused", "This sign-in was used elsewhere; sign in again"))
-        }
-        sessions::Rotation::Invalid => Err(ApiError::unauthorized("invalid_refresh_token", "Sign in again")),
-    }
+                    Ok(Ok(start_session(&state, c, user_id, Some(family_id)).await?))
+                }
+                sessions::Rotation::Reused => {
+                    tracing::warn!("refresh token reused; session family revoked");
+                    Ok(Err(ApiError::unauthorized(
+                        "refresh_token_reused",
+                        "This sign-in was used elsewhere; sign in again",
+                    )))
+                }
+                sessions::Rotation::Invalid => {
+                    Ok(Err(ApiError::unauthorized("invalid_refresh_token", "Sign in again")))
+                }
+            }
+        })
+        .await?;
+    outcome.map(web::Json)
 }
 
 /// Sign out: ends the session the refresh token belongs to. Always 204.
@@ -268,7 +272,9 @@ pub async fn accept_invitation(
         .await?;
     let new_hash = match &existing {
         Some(user) => {
-            if !state.hasher.verify(Some(&user.password_hash), &body.password).await.map_err(ApiError::internal)? {
+            let ok =
+                state.hasher.verify(Some(&user.password_hash), &body.password).await.map_err(ApiError::internal)?;
+            if !ok || user.disabled_at.is_some() {
                 return Err(invalid_credentials());
             }
             None

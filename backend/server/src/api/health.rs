@@ -17,7 +17,7 @@ pub async fn healthz() -> HttpResponse {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Check {
-    /// `ok`, `failing` or `not_configured`.
+    /// `ok` or `failing`.
     pub status: &'static str,
     pub latency_ms: Option<u64>,
     pub detail: Option<String>,
@@ -50,24 +50,29 @@ async fn probe_database(state: &AppState) -> Check {
     }
 }
 
-async fn probe_redis(state: &AppState) -> Check {
-    let Some(redis) = &state.redis else {
-        return Check {
-            status: "not_configured",
-            latency_ms: None,
-            detail: Some("in-process engine (no REDIS_URL)".into()),
-        };
-    };
+async fn probe_live_engine(state: &AppState) -> Check {
     let started = Instant::now();
-    let mut conn = redis.clone();
-    let result = tokio::time::timeout(PROBE_TIMEOUT, redis::cmd("PING").query_async::<String>(&mut conn)).await;
-    match result {
-        Ok(Ok(_)) => Check { status: "ok", latency_ms: Some(started.elapsed().as_millis() as u64), detail: None },
-        Ok(Err(e)) => {
-            tracing::warn!(error = %e, "readiness: redis failing");
-            Check { status: "failing", latency_ms: None, detail: Some("redis unreachable".into()) }
+    let engine = state.index.engine_name();
+    let probe = async {
+        let intact = state.index.is_intact().await?;
+        let workers = state.index.people().await?;
+        Ok::<_, pb_live::IndexError>((intact, workers))
+    };
+    match tokio::time::timeout(PROBE_TIMEOUT, probe).await {
+        Ok(Ok((true, workers))) => Check {
+            status: "ok",
+            latency_ms: Some(started.elapsed().as_millis() as u64),
+            detail: Some(format!("{engine} index, {workers} people")),
+        },
+        // Lost data is repaired by the next rebuild; until then matching is wrong.
+        Ok(Ok((false, _))) => {
+            Check { status: "failing", latency_ms: None, detail: Some(format!("{engine} index lost; rebuilding")) }
         }
-        Err(_) => Check { status: "failing", latency_ms: None, detail: Some("redis timed out".into()) },
+        Ok(Err(e)) => {
+            tracing::warn!(error = %e, "readiness: live engine failing");
+            Check { status: "failing", latency_ms: None, detail: Some(format!("{engine} index unreachable")) }
+        }
+        Err(_) => Check { status: "failing", latency_ms: None, detail: Some(format!("{engine} index timed out")) },
     }
 }
 
@@ -75,7 +80,7 @@ async fn probe_redis(state: &AppState) -> Check {
 #[utoipa::path(tag = "health", responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> HttpResponse {
-    let (database, live_engine) = tokio::join!(probe_database(&state), probe_redis(&state));
+    let (database, live_engine) = tokio::join!(probe_database(&state), probe_live_engine(&state));
     let ready = database.status == "ok" && live_engine.status != "failing";
     let body = Readiness { status: if ready { "ready" } else { "not_ready" }, database, live_engine };
     if ready {

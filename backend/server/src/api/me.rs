@@ -176,6 +176,7 @@ pub async fn change_password(
             Ok(())
         })
         .await?;
+    state.realtime.hub.disconnect_user(user.id);
     Ok(HttpResponse::NoContent().finish())
 }
 

@@ -3,12 +3,15 @@
 
 pub mod audit;
 pub mod auth;
+pub mod availability;
 pub mod health;
 pub mod invitations;
 pub mod me;
 pub mod orgs;
 pub mod practices;
+pub mod relations;
 pub mod sharing;
+pub mod shifts;
 pub mod workers;
 
 use actix_web::{error::JsonPayloadError, error::PathError, error::QueryPayloadError, web, HttpRequest};
@@ -54,7 +57,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(workers::add_check)
     .service(workers::disable_user)
     .service(workers::enable_user)
-    .service(audit::list_audit_log);
+    .service(shifts::create_shift)
+    .service(shifts::list_shifts)
+    .service(shifts::get_shift)
+    .service(shifts::update_shift)
+    .service(shifts::cancel_shift)
+    .service(shifts::list_candidates)
+    .service(shifts::release_shift)
+    .service(availability::publish_availability)
+    .service(availability::available_now)
+    .service(availability::list_availability)
+    .service(availability::delete_availability)
+    .service(relations::list_favourites)
+    .service(relations::add_favourite)
+    .service(relations::remove_favourite)
+    .service(relations::create_block)
+    .service(relations::list_blocks)
+    .service(relations::delete_block)
+    .service(audit::list_audit_log)
+    .service(crate::realtime::ws::issue_ticket)
+    .service(crate::realtime::ws::connect);
 }
 
 /// Bad JSON bodies: 400 `invalid_json` with serde's explanation (it names the
@@ -174,5 +196,34 @@ mod tests {
         assert_eq!(PageQuery { limit: None, cursor: None }.limit().unwrap(), DEFAULT_LIMIT);
         assert!(PageQuery { limit: Some(0), cursor: None }.limit().is_err());
         assert!(PageQuery { limit: Some(MAX_LIMIT + 1), cursor: None }.limit().is_err());
+    }
+}
+
+/// Local wall-clock date-times as people type them: `2026-12-01T08:00`
+/// (seconds optional). The time zone is always Europe/Amsterdam.
+pub mod local_datetime {
+    use chrono::NaiveDateTime;
+    use serde::{Deserialize, Deserializer};
+
+    pub fn parse(s: &str) -> Option<NaiveDateTime> {
+        ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+            .iter()
+            .find_map(|f| NaiveDateTime::parse_from_str(s.trim(), f).ok())
+    }
+
+    pub fn required<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDateTime, D::Error> {
+        let s = String::deserialize(d)?;
+        parse(&s).ok_or_else(|| {
+            serde::de::Error::custom(format!("expected a local date-time like 2026-12-01T08:00, got {s:?}"))
+        })
+    }
+
+    pub fn optional<'de, D: Deserializer<'de>>(d: D) -> Result<Option<NaiveDateTime>, D::Error> {
+        match Option::<String>::deserialize(d)? {
+            None => Ok(None),
+            Some(s) => parse(&s).map(Some).ok_or_else(|| {
+                serde::de::Error::custom(format!("expected a local date-time like 2026-12-01T08:00, got {s:?}"))
+            }),
+        }
     }
 }

@@ -69,7 +69,7 @@ impl From<WorkerProfile> for WorkerProfileView {
 pub struct RegistrationView {
     pub id: Uuid,
     pub register: String,
-    /// BIG numbers are shown masked except to their owner.
+    /// BIG numbers (and KNMG entries, which use them) are masked except to their owner.
     pub number: String,
     /// `pending`, `verified`, `suspended`, `expired` or `rejected`.
     pub status: String,
@@ -87,7 +87,8 @@ impl RegistrationView {
     }
 
     fn build(r: Registration, mask: bool) -> Self {
-        let number = if mask && r.register == "big" {
+        // The KNMG register of GPs is keyed by the same BIG number.
+        let number = if mask && (r.register == "big" || r.register == "knmg_gp") {
             BigNumber::parse(&r.number).map(|n| n.masked()).unwrap_or_else(|_| "********".into())
         } else {
             r.number
@@ -305,7 +306,11 @@ async fn decide_access(state: &AppState, user: &AuthUser, subject: Uuid) -> ApiR
         user.actor.coordinated_orgs().find_map(|org| worker_access(org, &orgs, &professions, &user.agreements, today));
     match granted {
         Some(access) => Ok(access),
-        None if user.is_admin() => Ok(Access::OwnTenant { org: orgs.first().copied().unwrap_or(subject) }),
+        None if user.is_admin() => match orgs.first() {
+            Some(org) => Ok(Access::OwnTenant { org: *org }),
+            // A worker registered nowhere: there is no tenant to act for.
+            None => Err(ApiError::not_found()),
+        },
         None => {
             if user.require_staff().is_ok() && !orgs.is_empty() {
                 // A staff member of another tenant tried: record the refusal.
@@ -458,6 +463,10 @@ async fn set_disabled(state: &AppState, user: &AuthUser, subject: Uuid, disabled
             Ok(())
         })
         .await?;
+    if disabled {
+        // Open WebSockets on this instance close now; others refuse new tickets.
+        state.realtime.hub.disconnect_user(subject);
+    }
     Ok(HttpResponse::NoContent().finish())
 }
 

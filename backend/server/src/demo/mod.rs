@@ -976,6 +976,33 @@ pub async fn seed(
         .collect();
     diesel::insert_into(background_checks::table).values(check_rows).execute(conn).await?;
 
+    // Weekly availability for most workers, so posted calls find people at
+    // once. The well-known demo workers start without any: publish some as
+    // them to watch matching run the other way.
+    let availability_rows: Vec<_> = plan
+        .users
+        .iter()
+        .zip(&user_ids)
+        .enumerate()
+        .filter(|(_, (u, _))| u.worker.is_some() && !WELL_KNOWN_WORKERS.iter().any(|(_, w)| w.email == u.email))
+        .flat_map(|(i, (_, &user_id))| {
+            demo_week(i).into_iter().map(move |(weekday, start, end)| {
+                (
+                    pb_store::schema::availability::user_id.eq(user_id),
+                    pb_store::schema::availability::published_by.eq(user_id),
+                    pb_store::schema::availability::kind.eq("weekly"),
+                    pb_store::schema::availability::weekday.eq(Some(weekday)),
+                    pb_store::schema::availability::start_time.eq(Some(start)),
+                    pb_store::schema::availability::end_time.eq(Some(end)),
+                    pb_store::schema::availability::valid_from.eq(Some(today)),
+                )
+            })
+        })
+        .collect();
+    for chunk in availability_rows.chunks(500) {
+        diesel::insert_into(pb_store::schema::availability::table).values(chunk.to_vec()).execute(conn).await?;
+    }
+
     diesel::insert_into(sharing_agreements::table)
         .values(
             plan.agreements
@@ -1273,5 +1300,40 @@ mod tests {
         assert_eq!(email_part("Daniëlle"), "danielle");
         assert_eq!(email_part("O'Neill"), "oneill");
         assert_eq!(email_part("El Amrani"), "elamrani");
+    }
+}
+
+/// A believable working week for worker number `i`: two to four day blocks,
+/// and for every third worker an evening or night.
+fn demo_week(i: usize) -> Vec<(i16, chrono::NaiveTime, chrono::NaiveTime)> {
+    let t = |h: u32| chrono::NaiveTime::from_hms_opt(h, 0, 0).unwrap_or_default();
+    let days = 2 + i % 3;
+    let mut week: Vec<(i16, chrono::NaiveTime, chrono::NaiveTime)> =
+        (0..days).map(|d| (((i + d * 2) % 5 + 1) as i16, t(8), t(17))).collect();
+    if i.is_multiple_of(3) {
+        week.push((((i % 7) + 1) as i16, t(23), t(8)));
+    }
+    week.sort();
+    week.dedup_by_key(|w| w.0);
+    week
+}
+
+#[cfg(test)]
+mod week_tests {
+    use super::demo_week;
+
+    #[test]
+    fn demo_weeks_are_valid_and_varied() {
+        let mut sizes = std::collections::BTreeSet::new();
+        for i in 0..150 {
+            let week = demo_week(i);
+            assert!((1..=5).contains(&week.len()), "{i}: {week:?}");
+            assert!(week.iter().all(|(d, s, e)| (1..=7).contains(d) && s != e));
+            let mut days: Vec<i16> = week.iter().map(|w| w.0).collect();
+            days.dedup();
+            assert_eq!(days.len(), week.len(), "one block per weekday");
+            sizes.insert(week.len());
+        }
+        assert!(sizes.len() >= 3, "weeks differ between people");
     }
 }

@@ -12,7 +12,8 @@ async fn health_and_readiness_report_the_database() {
     let r = app.request(Method::GET, "/readyz", None, None).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["database"]["status"], "ok");
-    assert_eq!(r.body["live_engine"]["status"], "not_configured");
+    assert_eq!(r.body["live_engine"]["status"], "ok");
+    assert!(r.body["live_engine"]["detail"].as_str().unwrap().starts_with("in_process index"), "{}", r.text);
     app.stop().await;
 }
 

@@ -5,4 +5,11 @@
 #[allow(dead_code)]
 mod support;
 
+mod auth;
+mod availability;
 mod basics;
+mod me;
+mod realtime;
+mod rls;
+mod shifts;
+mod tenancy;

@@ -26,6 +26,7 @@ pub struct TestApp {
     pub mails: MailSink,
     pub client: reqwest::Client,
     server: actix_web::dev::ServerHandle,
+    _background: personeelsbank::serve::Background,
     _data_dir: TempDir,
 }
 
@@ -91,6 +92,7 @@ pub fn test_config(smtp: SocketAddr, data_dir: PathBuf) -> Config {
             from: "Personeelsbank <noreply@personeelsbank.test>".into(),
         },
         redis_url: None,
+        redis_prefix: format!("pbtest:{}", Uuid::new_v4().simple()),
         data_dir,
         log: LogConfig { json: false },
         demo_data: true,
@@ -119,6 +121,7 @@ impl TestApp {
         if demo {
             assert!(personeelsbank::serve::seed_demo(&state).await.expect("demo seed"));
         }
+        let background = personeelsbank::serve::start_background(&state).await.expect("background tasks");
         let server = HttpServer::new({
             let state = state.clone();
             move || personeelsbank::create_app(state.clone())
@@ -133,7 +136,7 @@ impl TestApp {
         let handle = server.handle();
         actix_web::rt::spawn(server);
         let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
-        TestApp { addr, state, db, mails, client, server: handle, _data_dir: TempDir(dir) }
+        TestApp { addr, state, db, mails, client, server: handle, _background: background, _data_dir: TempDir(dir) }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -185,6 +188,13 @@ impl TestApp {
         }
         let mut conn = AsyncPgConnection::establish(&self.db.owner_url).await.unwrap();
         diesel::sql_query(sql).load::<Row>(&mut conn).await.unwrap().into_iter().map(|r| r.id).collect()
+    }
+
+    /// Run a statement as the schema owner (test set-up that the API does not offer).
+    pub async fn owner_exec(&self, sql: &str) {
+        use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+        let mut conn = AsyncPgConnection::establish(&self.db.owner_url).await.unwrap();
+        diesel::sql_query(sql).execute(&mut conn).await.unwrap();
     }
 
     pub async fn user_id(&self, email: &str) -> Uuid {

@@ -1,0 +1,391 @@
+//! The matching service: keeps the live availability index in step with
+//! Postgres, and turns matches into offers.
+//!
+//! - A new or changed call finds people ([`offer_call`]): ranked candidates
+//!   from the index, filtered by the call's release tier, recorded once per
+//!   person in `shift_offers`, announced through the event log.
+//! - A new or changed availability or profile finds calls ([`refresh_worker`]):
+//!   the person is re-indexed and every open call they now fit is offered.
+//!
+//! The index only narrows; the domain rules decide (see `pb_domain::matching`).
+//! If the index was lost (Redis flushed or restarted) it is rebuilt from
+//! Postgres and the question asked again.
+
+use chrono::{Duration, Utc};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
+use pb_domain::calls::{tier_of, Tier};
+use pb_domain::matching::{CallSpec, Context, Match, MatchPolicy, PracticeRelations, ShiftKind};
+use pb_domain::tenancy::SharingAgreement;
+use pb_domain::{EngagementType, GeoPoint, Profession, TimeWindow};
+use pb_live::{AvailabilityIndex, InProcessIndex, IndexError, RedisIndex};
+use pb_store::shifts::Shift;
+use pb_store::{candidates, events, orgs, relations, shifts, AsyncPgConnection, Scope, StoreError};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::auth::to_domain_agreement;
+use crate::error::ApiError;
+use crate::state::AppState;
+
+/// The live index behind matching: in-process (one node) or Redis (several).
+pub enum LiveIndex {
+    InProcess(InProcessIndex),
+    Redis(Box<RedisIndex>),
+}
+
+macro_rules! on_index {
+    ($self:expr, $i:ident => $e:expr) => {
+        match $self {
+            LiveIndex::InProcess($i) => $e,
+            LiveIndex::Redis($i) => $e,
+        }
+    };
+}
+
+impl LiveIndex {
+    pub fn engine_name(&self) -> &'static str {
+        match self {
+            LiveIndex::InProcess(_) => "in_process",
+            LiveIndex::Redis(_) => "redis",
+        }
+    }
+
+    async fn rebuild(&self, workers: Vec<pb_domain::matching::Candidate>) -> Result<(), IndexError> {
+        on_index!(self, i => i.rebuild(workers).await)
+    }
+
+    async fn upsert(&self, worker: pb_domain::matching::Candidate) -> Result<(), IndexError> {
+        on_index!(self, i => i.upsert_worker(worker).await)
+    }
+
+    async fn remove(&self, id: Uuid) -> Result<(), IndexError> {
+        on_index!(self, i => i.remove_worker(id).await)
+    }
+
+    async fn candidates(&self, call: &CallSpec, ctx: &Context<'_>) -> Result<Vec<Match>, IndexError> {
+        on_index!(self, i => i.candidates(call, ctx).await)
+    }
+
+    pub async fn is_intact(&self) -> Result<bool, IndexError> {
+        on_index!(self, i => i.is_intact().await)
+    }
+
+    /// Number of indexed people (for readiness detail).
+    pub async fn people(&self) -> Result<usize, IndexError> {
+        on_index!(self, i => i.len().await)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MatchError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("live index: {0}")]
+    Index(#[from] IndexError),
+}
+
+impl From<diesel::result::Error> for MatchError {
+    fn from(e: diesel::result::Error) -> Self {
+        MatchError::Store(e.into())
+    }
+}
+
+impl From<MatchError> for ApiError {
+    fn from(e: MatchError) -> Self {
+        match e {
+            MatchError::Store(s) => s.into(),
+            MatchError::Index(i) => {
+                tracing::error!(error = %i, "live index unavailable");
+                ApiError::unavailable("live_engine_unavailable", "Matching is unavailable, please retry", 2)
+            }
+        }
+    }
+}
+
+/// Load everyone from Postgres into the index.
+pub async fn rebuild(state: &AppState) -> Result<usize, MatchError> {
+    let now = Utc::now();
+    let loaded = state.db.tx(&Scope::System, async |c| candidates::load(c, None, now).await).await?;
+    let n = loaded.len();
+    state.index.rebuild(loaded.into_iter().map(|l| l.candidate).collect()).await?;
+    tracing::info!(workers = n, engine = state.index.engine_name(), "live index rebuilt");
+    Ok(n)
+}
+
+/// Rebuild when the index says it lost its data.
+pub async fn ensure_intact(state: &AppState) -> Result<(), MatchError> {
+    if !state.index.is_intact().await? {
+        tracing::warn!("live index lost its data; rebuilding from Postgres");
+        rebuild(state).await?;
+    }
+    Ok(())
+}
+
+/// The call as the domain sees it.
+pub fn call_spec(s: &Shift) -> Result<CallSpec, ApiError> {
+    let bad = |what: &str| ApiError::internal(format!("stored call {} has invalid {what}", s.id));
+    Ok(CallSpec {
+        id: s.id,
+        practice_id: s.practice_id,
+        org_id: s.org_id,
+        profession: s.profession.parse::<Profession>().map_err(|_| bad("profession"))?,
+        window: TimeWindow::new(s.starts_at, s.ends_at).map_err(|_| bad("window"))?,
+        kind: s.kind.parse::<ShiftKind>().map_err(|_| bad("kind"))?,
+        location: GeoPoint::new(s.latitude, s.longitude).map_err(|_| bad("location"))?,
+        max_distance_km: s.max_distance_km.map(f64::from),
+        required_skills: s.required_skills.iter().flatten().cloned().collect(),
+        his: s.his.clone(),
+        his_required: s.his_required,
+        rate_cents: s.rate_cents,
+        engagement: s.engagement_type.parse::<EngagementType>().map_err(|_| bad("engagement type"))?,
+    })
+}
+
+/// What matching needs to know around one call, read from Postgres.
+pub struct CallContext {
+    pub agreements: Vec<SharingAgreement>,
+    pub relations: PracticeRelations,
+    pub policy: MatchPolicy,
+    pub hagro_practices: Vec<Uuid>,
+}
+
+impl CallContext {
+    pub fn domain(&self) -> Context<'_> {
+        Context { agreements: &self.agreements, relations: &self.relations, policy: &self.policy }
+    }
+}
+
+pub async fn call_context(conn: &mut AsyncPgConnection, s: &Shift) -> Result<CallContext, StoreError> {
+    use pb_store::schema::organisations;
+    let agreements = orgs::agreements_touching(conn, &[s.org_id]).await?.into_iter().map(to_domain_agreement).collect();
+    let favourites = relations::favourites(conn, s.practice_id).await?.into_iter().map(|f| f.user_id).collect();
+    let blocked = relations::blocked_by_practice(conn, s.practice_id).await?;
+    let min_rest: i32 = organisations::table.find(s.org_id).select(organisations::min_rest_minutes).first(conn).await?;
+    let hagro_practices = relations::hagro_practices(conn, s.practice_id).await?;
+    Ok(CallContext {
+        agreements,
+        relations: PracticeRelations {
+            favourites,
+            blocked,
+            worked_here_before: Vec::new(),
+            recent_bookings: Vec::new(),
+        },
+        policy: MatchPolicy { min_rest: Duration::minutes(i64::from(min_rest)) },
+        hagro_practices,
+    })
+}
+
+/// A ranked candidate with the tier in which the call reaches them.
+pub struct TieredMatch {
+    pub m: Match,
+    pub tier: Tier,
+}
+
+/// Ranked candidates for a call, each with its release tier.
+pub async fn ranked(state: &AppState, s: &Shift) -> Result<Vec<TieredMatch>, ApiError> {
+    let spec = call_spec(s)?;
+    let ctx = state.db.tx(&Scope::System, async |c| call_context(c, s).await).await?;
+    let matches = match state.index.candidates(&spec, &ctx.domain()).await {
+        Err(IndexError::Lost) => {
+            rebuild(state).await?;
+            state.index.candidates(&spec, &ctx.domain()).await.map_err(MatchError::from)?
+        }
+        other => other.map_err(MatchError::from)?,
+    };
+    let ids: Vec<Uuid> = matches.iter().map(|m| m.worker_id).collect();
+    let facts = state.db.tx(&Scope::System, async |c| worker_facts(c, &ids).await).await?;
+    Ok(matches
+        .into_iter()
+        .map(|m| {
+            let (employer, orgs) =
+                facts.iter().find(|f| f.0 == m.worker_id).map(|f| (f.1, f.2.clone())).unwrap_or_default();
+            let tier = tier_of(
+                ctx.relations.favourites.contains(&m.worker_id),
+                employer.is_some_and(|p| ctx.hagro_practices.contains(&p)),
+                orgs.contains(&s.org_id),
+            );
+            TieredMatch { m, tier }
+        })
+        .collect())
+}
+
+/// (worker, employer practice, RHOs) for tiering.
+async fn worker_facts(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<Vec<(Uuid, Option<Uuid>, Vec<Uuid>)>, StoreError> {
+    use pb_store::schema::{memberships, worker_profiles};
+    let employers: Vec<(Uuid, Option<Uuid>)> = worker_profiles::table
+        .filter(worker_profiles::user_id.eq_any(ids.to_vec()))
+        .select((worker_profiles::user_id, worker_profiles::employer_practice_id))
+        .load(conn)
+        .await?;
+    let orgs: Vec<(Uuid, Option<Uuid>)> = memberships::table
+        .filter(memberships::user_id.eq_any(ids.to_vec()))
+        .filter(memberships::role.eq("worker"))
+        .select((memberships::user_id, memberships::org_id))
+        .load(conn)
+        .await?;
+    Ok(employers
+        .into_iter()
+        .map(|(id, employer)| (id, employer, orgs.iter().filter(|(u, _)| *u == id).filter_map(|(_, o)| *o).collect()))
+        .collect())
+}
+
+/// Practice managers of a practice: they hear about candidates.
+pub async fn practice_managers(conn: &mut AsyncPgConnection, practice_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    use pb_store::schema::memberships;
+    Ok(memberships::table
+        .filter(memberships::practice_id.eq(practice_id))
+        .filter(memberships::role.eq("practice_manager"))
+        .select(memberships::user_id)
+        .load(conn)
+        .await?)
+}
+
+/// A short summary of a call for event payloads.
+pub fn call_summary(s: &Shift) -> serde_json::Value {
+    json!({
+        "shift_id": s.id,
+        "practice_id": s.practice_id,
+        "profession": s.profession,
+        "kind": s.kind,
+        "starts_at": s.starts_at,
+        "ends_at": s.ends_at,
+        "rate_cents": s.rate_cents,
+        "urgent": s.urgent,
+    })
+}
+
+/// Offer an open call to everyone who fits within its released tier and has
+/// not been offered it yet. Returns the people newly offered.
+pub async fn offer_call(state: &AppState, shift_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    let s = state.db.tx(&Scope::System, async |c| shifts::find(c, shift_id).await.map_err(ApiError::from)).await?;
+    if s.status != "open" {
+        return Ok(Vec::new());
+    }
+    let released = Tier::from_level(s.released_tier).unwrap_or(Tier::Inner);
+    let eligible: Vec<TieredMatch> = ranked(state, &s).await?.into_iter().filter(|t| t.tier <= released).collect();
+    let offers: Vec<(Uuid, i16, i32)> = eligible
+        .iter()
+        .map(|t| (t.m.worker_id, t.tier.level(), t.m.score.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32))
+        .collect();
+    let (new, managers) = state
+        .db
+        .tx(&Scope::System, async |c| -> Result<_, ApiError> {
+            // Re-check under lock: the call may have been cancelled meanwhile.
+            let current = shifts::find_for_update(c, shift_id).await?;
+            if current.status != "open" {
+                return Ok((Vec::new(), Vec::new()));
+            }
+            let new = shifts::record_offers(c, shift_id, current.org_id, &offers).await?;
+            let summary = call_summary(&current);
+            for t in eligible.iter().filter(|t| new.contains(&t.m.worker_id)) {
+                let mut payload = summary.clone();
+                payload["reasons"] = serde_json::to_value(&t.m.reasons).unwrap_or_default();
+                payload["distance_km"] = json!(t.m.distance_km);
+                events::append(c, t.m.worker_id, "offer", Some(shift_id), payload).await?;
+            }
+            let managers = practice_managers(c, current.practice_id).await?;
+            if !new.is_empty() {
+                let payload =
+                    json!({ "shift_id": shift_id, "new_candidates": new.len(), "tier": current.released_tier });
+                events::append_many(c, &managers, "candidates", Some(shift_id), payload).await?;
+            }
+            Ok((new, managers))
+        })
+        .await?;
+    if !new.is_empty() {
+        let mut recipients = new.clone();
+        recipients.extend(managers);
+        crate::realtime::notify(state, recipients).await;
+    }
+    Ok(new)
+}
+
+/// Tell everyone holding an offer for this call that it is gone (filled,
+/// cancelled or expired). Runs inside the caller's transaction; returns who
+/// must be poked after commit.
+pub async fn withdraw_offers(conn: &mut AsyncPgConnection, s: &Shift, reason: &str) -> Result<Vec<Uuid>, StoreError> {
+    let holders = shifts::withdraw_offers(conn, s.id).await?;
+    let payload = json!({ "shift_id": s.id, "reason": reason });
+    events::append_many(conn, &holders, "offer_withdrawn", Some(s.id), payload).await?;
+    Ok(holders)
+}
+
+/// Re-index one person from Postgres and offer them every open call they now fit.
+pub async fn refresh_worker(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    let now = Utc::now();
+    let loaded = state.db.tx(&Scope::System, async |c| candidates::load(c, Some(&[user_id]), now).await).await?;
+    let Some(me) = loaded.into_iter().next() else {
+        state.index.remove(user_id).await.map_err(MatchError::from)?;
+        return Ok(Vec::new());
+    };
+    ensure_intact(state).await?;
+    state.index.upsert(me.candidate.clone()).await.map_err(MatchError::from)?;
+
+    // Open calls of their professions in the horizon: evaluate each directly.
+    let professions: Vec<String> = me.candidate.professions.iter().map(|p| p.code().to_owned()).collect();
+    let open = state
+        .db
+        .tx(&Scope::System, async |c| {
+            shifts::list(
+                c,
+                &shifts::ShiftFilter {
+                    statuses: Some(vec!["open".into()]),
+                    professions: Some(professions),
+                    starts_from: Some(now),
+                    starts_before: Some(now + Duration::days(candidates::HORIZON_DAYS)),
+                    limit: 1000,
+                    ..Default::default()
+                },
+            )
+            .await
+        })
+        .await?;
+    let mut offered_calls = Vec::new();
+    for s in open {
+        let spec = call_spec(&s)?;
+        let ctx = state.db.tx(&Scope::System, async |c| call_context(c, &s).await).await?;
+        let Ok(m) = pb_domain::matching::evaluate(&spec, &me.candidate, &ctx.domain()) else { continue };
+        let tier = tier_of(
+            ctx.relations.favourites.contains(&user_id),
+            me.employer_practice_id.is_some_and(|p| ctx.hagro_practices.contains(&p)),
+            me.candidate.orgs.contains(&s.org_id),
+        );
+        if tier.level() > s.released_tier {
+            continue;
+        }
+        let score = m.score.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+        let managers = state
+            .db
+            .tx(&Scope::System, async |c| -> Result<_, ApiError> {
+                let new = shifts::record_offers(c, s.id, s.org_id, &[(user_id, tier.level(), score)]).await?;
+                if new.is_empty() {
+                    return Ok(None);
+                }
+                let mut payload = call_summary(&s);
+                payload["reasons"] = serde_json::to_value(&m.reasons).unwrap_or_default();
+                payload["distance_km"] = json!(m.distance_km);
+                events::append(c, user_id, "offer", Some(s.id), payload).await?;
+                let managers = practice_managers(c, s.practice_id).await?;
+                events::append_many(
+                    c,
+                    &managers,
+                    "candidates",
+                    Some(s.id),
+                    json!({ "shift_id": s.id, "new_candidates": 1 }),
+                )
+                .await?;
+                Ok(Some(managers))
+            })
+            .await?;
+        if let Some(mut recipients) = managers {
+            recipients.push(user_id);
+            crate::realtime::notify(state, recipients).await;
+            offered_calls.push(s.id);
+        }
+    }
+    Ok(offered_calls)
+}

@@ -1,0 +1,380 @@
+//! The hub: which users have live connections in this process, and a bounded
+//! queue into each. It owns the connection map; a connection owns only its
+//! [`Registration`], whose drop unregisters it, so a panicking or cancelled
+//! connection task cannot leak an entry.
+//!
+//! The hub never blocks on a connection: dispatch is `try_send`, and a full
+//! queue cuts that connection off (it resumes from the log). It holds its lock
+//! only for map updates and `try_send`s, never across an `.await`.
+
+use pb_live::Poke;
+use pb_store::events::{self, Cursor, EventRow};
+use pb_store::{Db, Scope};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+use tokio::sync::{broadcast, mpsc, Notify};
+use uuid::Uuid;
+
+/// Events read from the log per query.
+pub const BATCH: i64 = 500;
+
+#[derive(Debug, Clone)]
+pub struct HubSettings {
+    /// Messages buffered per connection before it counts as too slow.
+    pub queue_capacity: usize,
+    /// Live connections per user (tabs, devices) in this process.
+    pub max_per_user: usize,
+    /// Live connections in this process.
+    pub max_total: usize,
+}
+
+impl Default for HubSettings {
+    fn default() -> Self {
+        HubSettings { queue_capacity: 256, max_per_user: 16, max_total: 10_000 }
+    }
+}
+
+/// One event, serialised once for every connection of its recipient.
+#[derive(Debug)]
+pub struct Frame {
+    pub cursor: Cursor,
+    pub json: String,
+}
+
+#[derive(Serialize)]
+struct EventMessage<'a> {
+    #[serde(rename = "type")]
+    kind_of_message: &'static str,
+    cursor: String,
+    kind: &'a str,
+    shift_id: Option<Uuid>,
+    payload: &'a serde_json::Value,
+    created_at: chrono::DateTime<chrono::Utc>,
+}
+
+impl Frame {
+    pub fn of(row: &EventRow) -> Frame {
+        let message = EventMessage {
+            kind_of_message: "event",
+            cursor: row.cursor.to_string(),
+            kind: &row.kind,
+            shift_id: row.shift_id,
+            payload: &row.payload,
+            created_at: row.created_at,
+        };
+        Frame { cursor: row.cursor, json: serde_json::to_string(&message).unwrap_or_default() }
+    }
+}
+
+/// Why the hub cut a connection off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KickReason {
+    /// Its queue was full: it does not read fast enough.
+    SlowConsumer,
+    /// Its sessions ended (account disabled, password changed).
+    SessionEnded,
+}
+
+impl KickReason {
+    pub fn code(self) -> &'static str {
+        match self {
+            KickReason::SlowConsumer => "slow_consumer",
+            KickReason::SessionEnded => "session_ended",
+        }
+    }
+}
+
+/// The hub's signal to one connection task to close.
+#[derive(Debug, Default)]
+pub struct Kick {
+    notify: Notify,
+    reason: OnceLock<KickReason>,
+}
+
+impl Kick {
+    fn fire(&self, reason: KickReason) {
+        let _ = self.reason.set(reason);
+        // Stores a permit if the task is not waiting right now.
+        self.notify.notify_one();
+    }
+
+    /// Resolves once the hub has cut this connection off.
+    pub async fn fired(&self) -> KickReason {
+        self.notify.notified().await;
+        self.reason()
+    }
+
+    pub fn reason(&self) -> KickReason {
+        self.reason.get().copied().unwrap_or(KickReason::SlowConsumer)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum RegisterError {
+    #[error("too many connections for this user")]
+    TooManyForUser,
+    #[error("too many connections")]
+    TooMany,
+}
+
+struct Slot {
+    id: u64,
+    tx: mpsc::Sender<Arc<Frame>>,
+    kick: Arc<Kick>,
+}
+
+#[derive(Default)]
+struct Connections {
+    by_user: HashMap<Uuid, Vec<Slot>>,
+    total: usize,
+}
+
+impl Connections {
+    fn remove(&mut self, user_id: Uuid, id: u64) {
+        if let Some(slots) = self.by_user.get_mut(&user_id) {
+            let before = slots.len();
+            slots.retain(|s| s.id != id);
+            self.total -= before - slots.len();
+            if slots.is_empty() {
+                self.by_user.remove(&user_id);
+            }
+        }
+    }
+}
+
+pub struct Hub {
+    settings: HubSettings,
+    connections: Mutex<Connections>,
+    next_id: AtomicU64,
+}
+
+/// A live connection's place in the hub. Dropping it unregisters.
+pub struct Registration {
+    hub: Arc<Hub>,
+    user_id: Uuid,
+    id: u64,
+    /// Live events for this connection, in delivery order.
+    pub rx: mpsc::Receiver<Arc<Frame>>,
+    pub kick: Arc<Kick>,
+}
+
+impl Registration {
+    pub fn user_id(&self) -> Uuid {
+        self.user_id
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.hub.lock().remove(self.user_id, self.id);
+    }
+}
+
+impl Hub {
+    pub fn new(settings: HubSettings) -> Self {
+        Hub { settings, connections: Mutex::new(Connections::default()), next_id: AtomicU64::new(1) }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Connections> {
+        // A panic while holding the lock cannot leave the map half-updated in
+        // a way that matters more than losing realtime push altogether.
+        self.connections.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Add a connection for `user_id`, within the caps.
+    pub fn register(self: &Arc<Self>, user_id: Uuid) -> Result<Registration, RegisterError> {
+        let mut map = self.lock();
+        if map.total >= self.settings.max_total {
+            return Err(RegisterError::TooMany);
+        }
+        let slots = map.by_user.entry(user_id).or_default();
+        if slots.len() >= self.settings.max_per_user {
+            return Err(RegisterError::TooManyForUser);
+        }
+        let (tx, rx) = mpsc::channel(self.settings.queue_capacity);
+        let kick = Arc::new(Kick::default());
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        slots.push(Slot { id, tx, kick: kick.clone() });
+        map.total += 1;
+        Ok(Registration { hub: self.clone(), user_id, id, rx, kick })
+    }
+
+    /// Queue an event for every local connection of its recipient. A full
+    /// queue cuts that connection off; the others are not held up.
+    pub fn dispatch(&self, recipient: Uuid, frame: Arc<Frame>) {
+        let mut map = self.lock();
+        let Some(slots) = map.by_user.get_mut(&recipient) else { return };
+        let before = slots.len();
+        slots.retain(|slot| match slot.tx.try_send(frame.clone()) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                slot.kick.fire(KickReason::SlowConsumer);
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        });
+        let removed = before - slots.len();
+        if slots.is_empty() {
+            map.by_user.remove(&recipient);
+        }
+        map.total -= removed;
+        if removed > 0 {
+            tracing::info!(removed, "cut off slow WebSocket connections");
+        }
+    }
+
+    /// Close every local connection of a user (account disabled, password
+    /// changed). Other instances need a bus message for theirs.
+    pub fn disconnect_user(&self, user_id: Uuid) {
+        let mut map = self.lock();
+        if let Some(slots) = map.by_user.remove(&user_id) {
+            map.total -= slots.len();
+            for slot in slots {
+                slot.kick.fire(KickReason::SessionEnded);
+            }
+        }
+    }
+
+    pub fn connection_count(&self) -> usize {
+        self.lock().total
+    }
+
+    pub fn connections_of(&self, user_id: Uuid) -> usize {
+        self.lock().by_user.get(&user_id).map_or(0, Vec::len)
+    }
+
+    fn wants(&self, poke: &Poke) -> bool {
+        let map = self.lock();
+        poke.recipients.is_empty() || poke.recipients.iter().any(|r| map.by_user.contains_key(r))
+    }
+}
+
+/// The process's one reader of the event log: wakes on a poke (for someone
+/// connected here) or every `poll`, reads every deliverable event after its
+/// own cursor in batches and dispatches them.
+///
+/// It starts at the visible head: connections catch up on older events from
+/// the log themselves, having registered before reading their backlog, so an
+/// event is either in a connection's backlog or dispatched to it afterwards
+/// (duplicates are dropped by cursor on the connection's side).
+pub async fn run_reader(db: Db, hub: Arc<Hub>, mut pokes: broadcast::Receiver<Poke>, poll: Duration) {
+    let mut cursor = loop {
+        match db.tx(&Scope::System, async |c| events::visible_head(c).await).await {
+            Ok(head) => break head,
+            Err(error) => {
+                tracing::warn!(%error, "event reader cannot read the log head; retrying");
+                tokio::time::sleep(poll).await;
+            }
+        }
+    };
+    let mut tick = tokio::time::interval(poll);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            poke = pokes.recv() => match poke {
+                Ok(poke) => {
+                    let mut wanted = hub.wants(&poke);
+                    // Coalesce a burst of pokes into one read.
+                    loop {
+                        match pokes.try_recv() {
+                            Ok(p) => wanted |= hub.wants(&p),
+                            Err(broadcast::error::TryRecvError::Lagged(_)) => wanted = true,
+                            Err(_) => break,
+                        }
+                    }
+                    if !wanted {
+                        // Nobody here cares; the poll will move the cursor on.
+                        continue;
+                    }
+                }
+                Err(broadcast::error::RecvError::Lagged(_)) => {}
+                Err(broadcast::error::RecvError::Closed) => {
+                    // No more pokes: poll only.
+                    pokes = broadcast::channel(1).1;
+                }
+            },
+            _ = tick.tick() => {}
+        }
+        cursor = catch_up(&db, &hub, cursor).await;
+    }
+}
+
+/// Dispatch everything deliverable after `cursor`; returns the new cursor.
+async fn catch_up(db: &Db, hub: &Hub, mut cursor: Cursor) -> Cursor {
+    loop {
+        if hub.connection_count() == 0 {
+            // Nobody to deliver to: skip ahead without reading payloads. The
+            // head is read *before* checking emptiness again, so a connection
+            // registering meanwhile reads its backlog after that head.
+            match db.tx(&Scope::System, async |c| events::visible_head(c).await).await {
+                Ok(head) if hub.connection_count() == 0 => return cursor.max(head),
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%error, "event reader cannot read the log head");
+                    return cursor;
+                }
+            }
+        }
+        let rows = match db.tx(&Scope::System, async |c| events::read_after(c, None, cursor, BATCH).await).await {
+            Ok(rows) => rows,
+            Err(error) => {
+                tracing::warn!(%error, "event reader cannot read the log");
+                return cursor;
+            }
+        };
+        let full = rows.len() as i64 == BATCH;
+        for row in &rows {
+            cursor = row.cursor;
+            hub.dispatch(row.recipient, Arc::new(Frame::of(row)));
+        }
+        if !full {
+            return cursor;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(id: i64) -> Arc<Frame> {
+        Arc::new(Frame { cursor: Cursor { xid: 1, id }, json: String::new() })
+    }
+
+    #[test]
+    fn registrations_are_capped_and_unregister_on_drop() {
+        let hub = Arc::new(Hub::new(HubSettings { queue_capacity: 4, max_per_user: 2, max_total: 3 }));
+        let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
+        let r1 = hub.register(a).unwrap();
+        let r2 = hub.register(a).unwrap();
+        assert_eq!(hub.register(a).err(), Some(RegisterError::TooManyForUser));
+        let r3 = hub.register(b).unwrap();
+        assert_eq!(hub.register(b).err(), Some(RegisterError::TooMany));
+        assert_eq!(hub.connection_count(), 3);
+        drop(r1);
+        assert_eq!(hub.connections_of(a), 1);
+        drop((r2, r3));
+        assert_eq!(hub.connection_count(), 0);
+        assert!(hub.lock().by_user.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_cuts_that_connection_off_only() {
+        let hub = Arc::new(Hub::new(HubSettings { queue_capacity: 2, max_per_user: 4, max_total: 10 }));
+        let user = Uuid::new_v4();
+        let slow = hub.register(user).unwrap();
+        let mut fast = hub.register(user).unwrap();
+        for id in 1..=3 {
+            hub.dispatch(user, frame(id));
+            assert_eq!(fast.rx.recv().await.unwrap().cursor.id, id);
+        }
+        assert_eq!(hub.connections_of(user), 1);
+        assert_eq!(slow.kick.fired().await, KickReason::SlowConsumer);
+        hub.dispatch(Uuid::new_v4(), frame(9));
+        drop(slow);
+        assert_eq!(hub.connection_count(), 1);
+    }
+}

@@ -1,0 +1,321 @@
+//! The two HTTP routes of realtime push and the task behind each connection.
+//!
+//! `POST /api/v1/ws/ticket` (signed in) issues a single-use ticket valid for
+//! 30 s; `GET /api/v1/ws?ticket=..&after=..` checks `Origin`, the cursor and
+//! the ticket, takes a place in the hub, and only then upgrades, so every
+//! refusal is an ordinary problem response.
+//!
+//! The connection task: register with the hub first (live events queue up),
+//! then send the backlog from the client's cursor out of the log, then
+//! forward live events, dropping any at or below the last cursor sent. One
+//! task, one `select!` over the client, the hub queue, the hub's kick and the
+//! heartbeat. Every write is bounded in time and abandoned when the hub kicks.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
+use pb_store::events::{self, Cursor};
+use pb_store::{tickets, Db, Scope};
+use serde::{Deserialize, Serialize};
+use std::time::Duration;
+use tokio::time::{timeout, Instant};
+use utoipa::ToSchema;
+
+use super::hub::{Frame, KickReason, RegisterError, Registration, BATCH};
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::secrets::{hash_token, new_token};
+use crate::state::AppState;
+
+pub const TICKET_TTL: Duration = Duration::from_secs(30);
+pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
+/// A connection silent for this long (no pong, no message) is closed.
+pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// A single write that cannot be handed to the socket in this time means the
+/// client stopped reading.
+pub const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest frame a client may send (they only send small acks).
+const MAX_CLIENT_FRAME: usize = 16 * 1024;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TicketResponse {
+    /// Present once as `ticket` on `GET /api/v1/ws`.
+    pub ticket: String,
+    /// Seconds the ticket stays valid.
+    #[schema(example = 30)]
+    pub expires_in: u64,
+}
+
+/// A single-use ticket for opening the WebSocket (`GET /api/v1/ws?ticket=..&after=<cursor>`).
+///
+/// Browsers cannot send an `Authorization` header on a WebSocket upgrade, so
+/// the socket authenticates with this ticket instead. Frames are JSON:
+/// `event` (with an opaque `cursor`), `resync_required` and `ready`; pass the
+/// last `cursor` seen as `after` to resume without gaps.
+#[utoipa::path(tag = "realtime", security(("bearer" = [])),
+    responses((status = 200, body = TicketResponse), (status = 401, body = Problem)))]
+#[post("/ws/ticket")]
+pub async fn issue_ticket(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
+    let ticket = new_token();
+    let hash = hash_token(&ticket);
+    state
+        .db
+        .tx(&user.scope, async |c| tickets::issue(c, user.id, &hash, TICKET_TTL).await.map_err(ApiError::from))
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(TicketResponse { ticket, expires_in: TICKET_TTL.as_secs() }))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectQuery {
+    pub ticket: Option<String>,
+    /// The last cursor the client saw; absent: only events from now on.
+    pub after: Option<String>,
+}
+
+/// Open the WebSocket. Not in the OpenAPI document (an upgrade, not JSON).
+#[get("/ws")]
+pub async fn connect(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Payload,
+    query: web::Query<ConnectQuery>,
+) -> ApiResult<HttpResponse> {
+    check_origin(&req, &state.config.http.public_url)?;
+    let after = query
+        .after
+        .as_deref()
+        .map(str::parse::<Cursor>)
+        .transpose()
+        .map_err(|_| ApiError::bad_request("invalid_cursor", "The cursor is not valid"))?;
+    // Validates the handshake; nothing is sent until we return the response.
+    let (response, session, stream) = actix_ws::handle(&req, body)
+        .map_err(|_| ApiError::bad_request("websocket_required", "Expected a WebSocket upgrade request"))?;
+    let invalid = || ApiError::unauthorized("invalid_ticket", "The ticket is unknown, used or expired");
+    let ticket = query.ticket.as_deref().filter(|t| !t.is_empty() && t.len() <= 256).ok_or_else(invalid)?;
+    let hash = hash_token(ticket);
+    let user_id = state
+        .db
+        .tx(&Scope::System, async |c| tickets::consume(c, &hash).await.map_err(ApiError::from))
+        .await?
+        .ok_or_else(invalid)?;
+    let registration = state.realtime.hub.register(user_id).map_err(|e| match e {
+        RegisterError::TooManyForUser => {
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_connections", "Too many open connections")
+        }
+        RegisterError::TooMany => ApiError::unavailable("too_many_connections", "The server is at capacity", 5),
+    })?;
+    let db = state.db.clone();
+    let stream = stream.max_frame_size(MAX_CLIENT_FRAME);
+    actix_web::rt::spawn(run_connection(db, registration, session, stream, after));
+    Ok(response)
+}
+
+/// Browsers always send `Origin` on a WebSocket upgrade: it must be ours.
+/// Other clients send none and are let through (the ticket authenticates).
+fn check_origin(req: &HttpRequest, public_url: &str) -> ApiResult<()> {
+    let Some(origin) = req.headers().get(header::ORIGIN) else { return Ok(()) };
+    let forbidden = || ApiError::forbidden("origin_not_allowed", "This origin may not open the WebSocket");
+    let ours = url::Url::parse(public_url).map_err(ApiError::internal)?.origin();
+    let theirs = origin.to_str().ok().and_then(|o| url::Url::parse(o).ok()).ok_or_else(forbidden)?.origin();
+    if theirs.is_tuple() && theirs == ours {
+        Ok(())
+    } else {
+        Err(forbidden())
+    }
+}
+
+#[derive(Serialize)]
+struct ControlMessage {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    cursor: String,
+}
+
+/// Why a connection ends, and what the close frame says.
+#[derive(Debug)]
+enum End {
+    /// The client closed, went away, or broke the protocol: no close to send
+    /// beyond an echo.
+    ClientGone(Option<CloseReason>),
+    Kicked(KickReason),
+    HeartbeatTimeout,
+    WriteTimeout,
+    Binary,
+    ServerError,
+}
+
+impl End {
+    fn close_reason(&self) -> Option<CloseReason> {
+        let (code, why) = match self {
+            End::ClientGone(echo) => return echo.clone(),
+            End::Kicked(reason) => (CloseCode::Policy, reason.code()),
+            End::HeartbeatTimeout => (CloseCode::Policy, "heartbeat_timeout"),
+            End::WriteTimeout => (CloseCode::Policy, "slow_consumer"),
+            End::Binary => (CloseCode::Unsupported, "binary_not_supported"),
+            End::ServerError => (CloseCode::Error, "server_error"),
+        };
+        Some(CloseReason { code, description: Some(why.to_owned()) })
+    }
+}
+
+async fn run_connection(
+    db: Db,
+    mut registration: Registration,
+    mut session: Session,
+    mut stream: MessageStream,
+    after: Option<Cursor>,
+) {
+    let end = serve(&db, &mut registration, &mut session, &mut stream, after).await;
+    tracing::debug!(?end, "WebSocket connection ends");
+    // Unregister before the (possibly slow) close.
+    drop(registration);
+    // The socket may be full (a slow client): do not wait long to say goodbye.
+    let _ = timeout(Duration::from_secs(1), session.close(end.close_reason())).await;
+}
+
+/// Send one text frame, bounded in time, giving up when the hub kicks.
+async fn send(session: &mut Session, registration: &Registration, text: String) -> Result<(), End> {
+    tokio::select! {
+        sent = timeout(WRITE_TIMEOUT, session.text(text)) => match sent {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(_closed)) => Err(End::ClientGone(None)),
+            Err(_elapsed) => Err(End::WriteTimeout),
+        },
+        reason = registration.kick.fired() => Err(End::Kicked(reason)),
+    }
+}
+
+async fn send_control(
+    session: &mut Session,
+    registration: &Registration,
+    kind: &'static str,
+    cursor: Cursor,
+) -> Result<(), End> {
+    let text = serde_json::to_string(&ControlMessage { kind, cursor: cursor.to_string() }).unwrap_or_default();
+    send(session, registration, text).await
+}
+
+async fn head(db: &Db) -> Result<Cursor, End> {
+    db.tx(&Scope::System, async |c| events::visible_head(c).await).await.map_err(|error| {
+        tracing::warn!(%error, "cannot read the event log head");
+        End::ServerError
+    })
+}
+
+/// Send the events after `after` out of the log; returns the last cursor sent.
+/// Reads as the recipient, so row-level security keeps it to their own rows.
+async fn send_backlog(
+    db: &Db,
+    registration: &Registration,
+    session: &mut Session,
+    after: Cursor,
+) -> Result<Cursor, End> {
+    let user_id = registration.user_id();
+    let scope = Scope::User { user_id, orgs: Vec::new() };
+    // A cursor beyond the head was never handed out by us.
+    let head_now = head(db).await?;
+    if after > head_now {
+        send_control(session, registration, "resync_required", head_now).await?;
+        return Ok(head_now);
+    }
+    let mut last = after;
+    loop {
+        let (rows, resync) = db
+            .tx(&scope, async |c| -> Result<_, pb_store::StoreError> {
+                let rows = events::read_after(c, Some(user_id), last, BATCH).await?;
+                // Checked after the read: a prune that committed before it is
+                // seen here; one that commits later did not affect the read.
+                let resync = events::resync_needed(c, last).await?;
+                Ok((rows, resync))
+            })
+            .await
+            .map_err(|error| {
+                tracing::warn!(%error, "cannot read the event backlog");
+                End::ServerError
+            })?;
+        if resync {
+            let head_now = head(db).await?.max(last);
+            send_control(session, registration, "resync_required", head_now).await?;
+            return Ok(head_now);
+        }
+        let full = rows.len() as i64 == BATCH;
+        for row in &rows {
+            send(session, registration, Frame::of(row).json).await?;
+            last = row.cursor;
+        }
+        if !full {
+            return Ok(last);
+        }
+    }
+}
+
+async fn serve(
+    db: &Db,
+    registration: &mut Registration,
+    session: &mut Session,
+    stream: &mut MessageStream,
+    after: Option<Cursor>,
+) -> End {
+    let mut last = match after {
+        Some(after) => match send_backlog(db, registration, session, after).await {
+            Ok(last) => last,
+            Err(end) => return end,
+        },
+        None => match head(db).await {
+            Ok(head) => head,
+            Err(end) => return end,
+        },
+    };
+    if let Err(end) = send_control(session, registration, "ready", last).await {
+        return end;
+    }
+    let mut last_heard = Instant::now();
+    let mut heartbeat = tokio::time::interval_at(Instant::now() + HEARTBEAT_EVERY, HEARTBEAT_EVERY);
+    loop {
+        tokio::select! {
+            reason = registration.kick.fired() => return End::Kicked(reason),
+            frame = registration.rx.recv() => {
+                let Some(frame) = frame else { return End::Kicked(registration.kick.reason()) };
+                // Already sent in the backlog (or earlier): skip.
+                if frame.cursor <= last {
+                    continue;
+                }
+                if let Err(end) = send(session, registration, frame.json.clone()).await {
+                    return end;
+                }
+                last = frame.cursor;
+            }
+            message = stream.recv() => {
+                last_heard = Instant::now();
+                match message {
+                    Some(Ok(Message::Ping(bytes))) => {
+                        if timeout(WRITE_TIMEOUT, session.pong(&bytes)).await.map_or(true, |r| r.is_err()) {
+                            return End::ClientGone(None);
+                        }
+                    }
+                    // Acks (`{"type":"ack","cursor":..}`) and anything else: ignored for now.
+                    Some(Ok(Message::Text(_) | Message::Pong(_) | Message::Continuation(_) | Message::Nop)) => {}
+                    Some(Ok(Message::Binary(_))) => return End::Binary,
+                    Some(Ok(Message::Close(reason))) => return End::ClientGone(reason),
+                    Some(Err(_)) | None => return End::ClientGone(None),
+                }
+            }
+            _ = heartbeat.tick() => {
+                if last_heard.elapsed() > CLIENT_TIMEOUT {
+                    return End::HeartbeatTimeout;
+                }
+                let ping = tokio::select! {
+                    sent = timeout(WRITE_TIMEOUT, session.ping(b"")) => sent.map_err(|_| End::WriteTimeout)
+                        .and_then(|r| r.map_err(|_| End::ClientGone(None))),
+                    reason = registration.kick.fired() => Err(End::Kicked(reason)),
+                };
+                if let Err(end) = ping {
+                    return end;
+                }
+            }
+        }
+    }
+}

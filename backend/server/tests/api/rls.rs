@@ -1,0 +1,340 @@
+//! The database's second wall, tested directly: row-level security and the
+//! privileges of the application role, through `pb_store` on the app's own
+//! pool (`app.state.db`, connected as `pb_test_app`), without HTTP.
+//!
+//! What this wall is for: it catches a handler that forgot to scope a query,
+//! or a query that filters on the wrong column, by returning no rows of other
+//! tenants (and refusing to write them). What it is not for: SQL injection or
+//! any other way of running arbitrary SQL as the app role. That role may call
+//! `SELECT set_config('pb.scope', 'system', true)` itself - by design, since
+//! the application is trusted to state its own scope (`Scope::System` is
+//! exactly that call) - so whoever controls the app's SQL controls its scope.
+//! Injection is kept out by diesel's bound parameters, not by RLS.
+
+use crate::support::*;
+use diesel::sql_types::{BigInt, Bool, Text};
+use diesel::QueryableByName;
+use diesel_async::{AnsiTransactionManager, AsyncConnection, AsyncPgConnection, RunQueryDsl, TransactionManager};
+use pb_store::{Db, Scope, StoreError};
+use uuid::Uuid;
+
+const KOP: &str = "kop-noord-holland";
+const ZUID: &str = "zuid-kennemerland";
+
+/// Tables holding tenant data, every one of which must have RLS enabled.
+const TENANT_TABLES: [&str; 10] = [
+    "sharing_agreements",
+    "hagros",
+    "practices",
+    "memberships",
+    "worker_profiles",
+    "registrations",
+    "background_checks",
+    "invitations",
+    "refresh_tokens",
+    "audit_log",
+];
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// The outcome of one statement in a transaction that is always rolled back.
+enum Attempt {
+    Done(usize),
+    Failed(String),
+    Store(StoreError),
+}
+
+impl From<StoreError> for Attempt {
+    fn from(e: StoreError) -> Self {
+        Attempt::Store(e)
+    }
+}
+
+/// Run `sql` under `scope` in a transaction that is rolled back afterwards:
+/// the affected row count, or Postgres' error message.
+async fn attempt(db: &Db, scope: &Scope, sql: &str) -> Result<usize, String> {
+    let outcome = db
+        .tx(scope, async |c| -> Result<(), Attempt> {
+            Err(match diesel::sql_query(sql).execute(c).await {
+                Ok(n) => Attempt::Done(n),
+                Err(e) => Attempt::Failed(e.to_string()),
+            })
+        })
+        .await;
+    match outcome {
+        Err(Attempt::Done(n)) => Ok(n),
+        Err(Attempt::Failed(e)) => Err(e),
+        Err(Attempt::Store(e)) => panic!("{sql}: could not open the transaction: {e}"),
+        Ok(()) => unreachable!(),
+    }
+}
+
+/// `SELECT count(*) AS n ...` under `scope`.
+async fn count(db: &Db, scope: &Scope, sql: &str) -> i64 {
+    db.tx(scope, async |c| -> Result<i64, StoreError> { Ok(diesel::sql_query(sql).get_result::<Count>(c).await?.n) })
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+async fn owner_conn(app: &TestApp) -> AsyncPgConnection {
+    AsyncPgConnection::establish(&app.db.owner_url).await.expect("owner connection")
+}
+
+async fn owner_count(app: &TestApp, sql: &str) -> i64 {
+    diesel::sql_query(sql)
+        .get_result::<Count>(&mut owner_conn(app).await)
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .n
+}
+
+/// Make sure the otherwise empty tables have rows: a login (refresh token)
+/// and an invitation (invitation and audit rows), through the app itself.
+async fn some_activity(app: &TestApp) {
+    let token = app.login("coordinator.kop@demo.personeelsbank.nl").await;
+    let kop = app.org_id(KOP).await;
+    let r = app
+        .post(
+            "/api/v1/invitations",
+            Some(&token),
+            serde_json::json!({ "email": "nieuw@example.nl", "role": "worker", "organisation_id": kop }),
+        )
+        .await;
+    assert_eq!(r.status, reqwest::StatusCode::CREATED, "{}", r.text);
+}
+
+#[actix_web::test]
+async fn app_role_is_unprivileged_and_owns_nothing() {
+    #[derive(QueryableByName)]
+    struct Me {
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = Bool)]
+        rolsuper: bool,
+        #[diesel(sql_type = Bool)]
+        rolbypassrls: bool,
+        #[diesel(sql_type = Bool)]
+        rolcreaterole: bool,
+        #[diesel(sql_type = Bool)]
+        rolcreatedb: bool,
+        #[diesel(sql_type = BigInt)]
+        privileged_roles: i64,
+        #[diesel(sql_type = BigInt)]
+        owned_relations: i64,
+        #[diesel(sql_type = BigInt)]
+        owned_tables: i64,
+    }
+    let app = TestApp::spawn().await;
+    let me = app
+        .state
+        .db
+        .tx(&Scope::System, async |c| -> Result<Me, StoreError> {
+            Ok(diesel::sql_query(
+                "SELECT current_user::text AS name, r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb, \
+                 (SELECT count(*) FROM pg_roles o WHERE (o.rolsuper OR o.rolbypassrls) \
+                    AND pg_has_role(current_user, o.oid, 'MEMBER')) AS privileged_roles, \
+                 (SELECT count(*) FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace \
+                    AND pg_has_role(current_user, c.relowner, 'MEMBER')) AS owned_relations, \
+                 (SELECT count(*) FROM pg_tables t WHERE t.tableowner = current_user) AS owned_tables \
+                 FROM pg_roles r WHERE r.rolname = current_user",
+            )
+            .get_result(c)
+            .await?)
+        })
+        .await
+        .unwrap();
+    assert_eq!(me.name, "pb_test_app");
+    assert!(!me.rolsuper, "the app role is a superuser");
+    assert!(!me.rolbypassrls, "the app role bypasses RLS");
+    assert!(!me.rolcreaterole && !me.rolcreatedb);
+    assert_eq!(me.privileged_roles, 0, "member of a superuser or BYPASSRLS role");
+    assert_eq!(me.owned_tables, 0, "the app role owns a table (owners are exempt from RLS)");
+    assert_eq!(me.owned_relations, 0, "the app role (or a role it belongs to) owns a relation in public");
+
+    // Every tenant table has RLS switched on.
+    for table in TENANT_TABLES {
+        let on = owner_count(
+            &app,
+            &format!(
+                "SELECT count(*) AS n FROM pg_class WHERE oid = 'public.{table}'::regclass AND relrowsecurity \
+                 AND EXISTS (SELECT FROM pg_policies WHERE schemaname = 'public' AND tablename = '{table}')"
+            ),
+        )
+        .await;
+        assert_eq!(on, 1, "{table}: row-level security is not enabled with a policy");
+    }
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_connection_without_scope_sees_no_tenant_rows() {
+    let app = TestApp::spawn().await;
+    some_activity(&app).await;
+    let db = &app.state.db;
+
+    let mut conn = db.conn().await.unwrap();
+    for table in TENANT_TABLES {
+        let sql = format!("SELECT count(*) AS n FROM {table}");
+        let unscoped = diesel::sql_query(&sql).get_result::<Count>(&mut *conn).await.unwrap().n;
+        assert_eq!(unscoped, 0, "{table}: rows visible without a scope");
+        assert!(count(db, &Scope::System, &sql).await > 0, "{table}: empty even for the system scope");
+    }
+
+    // The scope is transaction-local: once committed, the same connection is blind again.
+    let conn: &mut AsyncPgConnection = &mut conn;
+    AnsiTransactionManager::begin_transaction(conn).await.unwrap();
+    Scope::System.apply(conn).await.unwrap();
+    let inside = diesel::sql_query("SELECT count(*) AS n FROM practices").get_result::<Count>(conn).await.unwrap().n;
+    AnsiTransactionManager::commit_transaction(conn).await.unwrap();
+    let after = diesel::sql_query("SELECT count(*) AS n FROM practices").get_result::<Count>(conn).await.unwrap().n;
+    assert!(inside > 0);
+    assert_eq!(after, 0, "the system scope outlived its transaction");
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_connection_without_scope_sees_no_users() {
+    let app = TestApp::spawn().await;
+    let mut conn = app.state.db.conn().await.unwrap();
+    let n = diesel::sql_query("SELECT count(*) AS n FROM users").get_result::<Count>(&mut *conn).await.unwrap().n;
+    assert_eq!(n, 0, "users visible without a scope");
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_user_scope_confines_reads_and_writes_to_its_tenant() {
+    let app = TestApp::spawn().await;
+    let db = &app.state.db;
+    let kop = app.org_id(KOP).await;
+    let zuid = app.org_id(ZUID).await;
+    let coordinator = app.user_id("coordinator.zuid@demo.personeelsbank.nl").await;
+    let zuid_scope = Scope::User { user_id: coordinator, orgs: vec![zuid] };
+
+    // Reads: exactly Zuid's practices.
+    let owner_zuid = owner_count(&app, &format!("SELECT count(*) AS n FROM practices WHERE org_id = '{zuid}'")).await;
+    assert!(owner_zuid > 0);
+    assert_eq!(count(db, &zuid_scope, "SELECT count(*) AS n FROM practices").await, owner_zuid);
+    assert_eq!(
+        count(db, &zuid_scope, &format!("SELECT count(*) AS n FROM practices WHERE org_id <> '{zuid}'")).await,
+        0
+    );
+    let kop_practices = app.owner_query_ids(&format!("SELECT id FROM practices WHERE org_id = '{kop}'")).await;
+    assert!(!kop_practices.is_empty());
+    for id in &kop_practices {
+        let sql = format!("SELECT count(*) AS n FROM practices WHERE id = '{id}'");
+        assert_eq!(count(db, &zuid_scope, &sql).await, 0, "Kop practice {id} readable in Zuid's scope");
+    }
+    for table in ["hagros", "invitations", "background_checks"] {
+        let sql = format!("SELECT count(*) AS n FROM {table} WHERE org_id = '{kop}'");
+        assert_eq!(count(db, &zuid_scope, &sql).await, 0, "{table}: Kop rows readable in Zuid's scope");
+    }
+    let poh = app.user_id("poh.ggz@demo.personeelsbank.nl").await;
+    for table in ["worker_profiles", "registrations", "memberships"] {
+        let sql = format!("SELECT count(*) AS n FROM {table} WHERE user_id = '{poh}'");
+        assert_eq!(count(db, &zuid_scope, &sql).await, 0, "{table}: a Kop worker's rows readable in Zuid's scope");
+    }
+
+    // Writes: an INSERT into Kop is refused by the policy's check ...
+    let insert = |org: Uuid| {
+        format!(
+            "INSERT INTO practices (org_id, name, street, house_number, postcode, city, latitude, longitude) \
+             VALUES ('{org}', 'Praktijk Indringer', 'Spoorstraat', '1', '1781 JC', 'Den Helder', 52.95, 4.76)"
+        )
+    };
+    let err = attempt(db, &zuid_scope, &insert(kop)).await.expect_err("inserting a Kop practice as Zuid");
+    assert!(err.contains("row-level security"), "{err}");
+    assert_eq!(attempt(db, &zuid_scope, &insert(zuid)).await, Ok(1), "control: Zuid may add its own practice");
+
+    // ... and UPDATE and DELETE simply do not find Kop's rows.
+    let kop_practice = kop_practices[0];
+    let update = format!("UPDATE practices SET name = 'Overgenomen' WHERE id = '{kop_practice}'");
+    assert_eq!(attempt(db, &zuid_scope, &update).await, Ok(0));
+    assert_eq!(attempt(db, &Scope::System, &update).await, Ok(1), "control: the statement itself works");
+    let update_all = format!("UPDATE practices SET phone = '0' WHERE org_id = '{kop}'");
+    assert_eq!(attempt(db, &zuid_scope, &update_all).await, Ok(0));
+    // Moving one's own practice into Kop is refused too (USING doubles as WITH CHECK).
+    let zuid_practice =
+        app.owner_query_ids(&format!("SELECT id FROM practices WHERE org_id = '{zuid}' LIMIT 1")).await[0];
+    let hijack = format!("UPDATE practices SET org_id = '{kop}', hagro_id = NULL WHERE id = '{zuid_practice}'");
+    let err = attempt(db, &zuid_scope, &hijack).await.expect_err("moving a practice to Kop");
+    assert!(err.contains("row-level security"), "{err}");
+
+    let kop_hagro = app.owner_query_ids(&format!("SELECT id FROM hagros WHERE org_id = '{kop}' LIMIT 1")).await[0];
+    assert_eq!(attempt(db, &zuid_scope, &format!("DELETE FROM hagros WHERE id = '{kop_hagro}'")).await, Ok(0));
+    assert_eq!(attempt(db, &zuid_scope, &format!("DELETE FROM hagros WHERE org_id = '{kop}'")).await, Ok(0));
+    assert_eq!(attempt(db, &zuid_scope, &format!("DELETE FROM invitations WHERE org_id = '{kop}'")).await, Ok(0));
+    assert_eq!(
+        attempt(db, &zuid_scope, &format!("UPDATE worker_profiles SET phone = '0' WHERE user_id = '{poh}'")).await,
+        Ok(0)
+    );
+    // Nothing changed.
+    assert_eq!(
+        owner_count(&app, &format!("SELECT count(*) AS n FROM practices WHERE org_id = '{kop}'")).await,
+        kop_practices.len() as i64
+    );
+    assert_eq!(
+        owner_count(&app, "SELECT count(*) AS n FROM practices WHERE name IN ('Praktijk Indringer', 'Overgenomen')")
+            .await,
+        0
+    );
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn audit_log_is_append_only() {
+    let app = TestApp::spawn().await;
+    some_activity(&app).await;
+    let db = &app.state.db;
+    let rows = count(db, &Scope::System, "SELECT count(*) AS n FROM audit_log").await;
+    assert!(rows > 0);
+
+    // The app role may insert (the app writes the log) but never change or remove.
+    for sql in ["UPDATE audit_log SET outcome = 'denied'", "DELETE FROM audit_log", "TRUNCATE audit_log"] {
+        let err = attempt(db, &Scope::System, sql).await.expect_err(sql);
+        assert!(err.contains("permission denied"), "{sql}: {err}");
+    }
+
+    // Even the owner, who has every privilege and is exempt from RLS, meets the trigger.
+    let mut owner = owner_conn(&app).await;
+    for sql in ["UPDATE audit_log SET outcome = 'denied'", "DELETE FROM audit_log"] {
+        let err = diesel::sql_query(sql).execute(&mut owner).await.expect_err(sql).to_string();
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+    assert_eq!(owner_count(&app, "SELECT count(*) AS n FROM audit_log").await, rows);
+    assert_eq!(owner_count(&app, "SELECT count(*) AS n FROM audit_log WHERE outcome = 'denied'").await, 0);
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn app_role_cannot_change_the_schema_or_step_around_rls() {
+    let app = TestApp::spawn().await;
+    let db = &app.state.db;
+    let cases = [
+        ("CREATE TABLE stash (x int)", "permission denied"),
+        ("ALTER TABLE practices DISABLE ROW LEVEL SECURITY", "must be owner"),
+        ("ALTER TABLE practices ADD COLUMN x int", "must be owner"),
+        ("DROP POLICY practices_scope ON practices", "must be owner"),
+        ("CREATE POLICY open_door ON practices USING (true)", "must be owner"),
+        ("DROP TRIGGER audit_log_append_only ON audit_log", "must be owner"),
+        ("SET LOCAL ROLE pb_test_owner", "permission denied"),
+    ];
+    for (sql, expected) in cases {
+        let err = attempt(db, &Scope::System, sql).await.expect_err(sql);
+        assert!(err.contains(expected), "{sql}: {err}");
+    }
+    // Turning row security off does not show everything: the query is refused.
+    let mut conn = db.conn().await.unwrap();
+    diesel::sql_query("SET row_security = off").execute(&mut *conn).await.unwrap();
+    let err = diesel::sql_query("SELECT count(*) AS n FROM practices")
+        .get_result::<Count>(&mut *conn)
+        .await
+        .err()
+        .expect("a query under row_security = off");
+    assert!(err.to_string().contains("row-level security"), "{err}");
+    diesel::sql_query("RESET row_security").execute(&mut *conn).await.unwrap();
+    app.stop().await;
+}

@@ -1,0 +1,415 @@
+//! Staffing calls: posting, validation, the lifecycle, tiers, offers and
+//! candidates, with matching running against the live index.
+
+use crate::support::*;
+use chrono::{Duration, Utc};
+use chrono_tz::Europe::Amsterdam;
+use pb_store::{availability, Scope};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+const MANAGER: &str = "praktijk.denhelder@demo.personeelsbank.nl";
+const LOCUM: &str = "locum.gp@demo.personeelsbank.nl";
+const COORDINATOR: &str = "coordinator.kop@demo.personeelsbank.nl";
+
+/// Local wall-clock time `days` from now at `hour`:00, as the API takes it.
+fn local(days: i64, hour: u32) -> String {
+    let d = (Utc::now().with_timezone(&Amsterdam) + Duration::days(days)).date_naive();
+    format!("{}T{:02}:00", d, hour)
+}
+
+async fn practice_of(app: &TestApp, email: &str) -> Uuid {
+    app.owner_query_ids(&format!(
+        "SELECT m.practice_id AS id FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE u.email = '{email}' AND m.role = 'practice_manager'"
+    ))
+    .await[0]
+}
+
+fn day_cover(practice: Uuid, days: i64) -> Value {
+    json!({
+        "practice_id": practice,
+        "profession": "gp",
+        "kind": "day_cover",
+        "starts_at": local(days, 8),
+        "ends_at": local(days, 17),
+        "rate_cents": 8500,
+        "engagement_type": "freelance",
+    })
+}
+
+/// Make `user` available for the whole of day `days` (UTC 00:00 to 24:00 + margin) and re-index them.
+async fn make_available(app: &TestApp, user: Uuid, days: i64) {
+    let start = Utc::now() + Duration::days(days - 1);
+    let end = start + Duration::days(2);
+    app.state
+        .db
+        .tx(&Scope::System, async |c| {
+            availability::insert(
+                c,
+                user,
+                user,
+                &availability::NewAvailability::Once { starts_at: start, ends_at: end },
+                None,
+                &[],
+            )
+            .await
+        })
+        .await
+        .unwrap();
+    personeelsbank::matching::refresh_worker(&app.state, user).await.unwrap();
+}
+
+async fn count_events(app: &TestApp, user: Uuid, kind: &str, shift: &str) -> usize {
+    app.owner_query_ids(&format!(
+        "SELECT gen_random_uuid() AS id FROM events WHERE recipient_user_id = '{user}' AND kind = '{kind}' AND shift_id = '{shift}'"
+    ))
+    .await
+    .len()
+}
+
+#[actix_web::test]
+async fn an_urgent_call_reaches_a_partner_locum_at_once_and_cancelling_withdraws_it() {
+    let app = TestApp::spawn().await;
+    let manager = app.login(MANAGER).await;
+    let locum_id = app.user_id(LOCUM).await;
+    make_available(&app, locum_id, 3).await;
+    let practice = practice_of(&app, MANAGER).await;
+
+    let mut body = day_cover(practice, 3);
+    body["urgent"] = json!(true);
+    let r = app.post("/api/v1/shifts", Some(&manager), body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["status"], "open");
+    assert_eq!(r.body["released_tier"], 3, "urgent calls go to every tier at once");
+    assert_eq!(r.body["duration_minutes"], 540);
+    let shift = r.body["id"].as_str().unwrap().to_owned();
+
+    // The locum (Noord-Kennemerland, shared with the Kop for GPs) got an offer.
+    assert_eq!(count_events(&app, locum_id, "offer", &shift).await, 1);
+    let locum = app.login(LOCUM).await;
+    let market = app.get("/api/v1/shifts", &locum).await;
+    assert_eq!(market.status, StatusCode::OK);
+    let item = market.body.as_array().unwrap().iter().find(|s| s["id"] == shift.as_str()).expect("call in the market");
+    assert!(item["distance_km"].as_f64().unwrap() < 50.0);
+    assert!(item["fit_score"].is_number());
+    assert_eq!(app.get(&format!("/api/v1/shifts/{shift}"), &locum).await.status, StatusCode::OK);
+
+    // The practice sees her as a candidate, with the agreement as a reason.
+    let c = app.get(&format!("/api/v1/shifts/{shift}/candidates"), &manager).await;
+    assert_eq!(c.status, StatusCode::OK, "{}", c.text);
+    let me = c.body.as_array().unwrap().iter().find(|x| x["user_id"] == locum_id.to_string().as_str()).expect("listed");
+    assert_eq!(me["tier"], 3);
+    assert_eq!(me["offered"], true);
+    assert!(me["reasons"].as_array().unwrap().iter().any(|r| r["reason"] == "shared_by_agreement"), "{me}");
+
+    // Cancelling withdraws the offer and removes the call from the market.
+    let r = app
+        .request(Method::DELETE, &format!("/api/v1/shifts/{shift}?reason=Toch%20zelf%20gedaan"), Some(&manager), None)
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["status"], "cancelled");
+    assert_eq!(count_events(&app, locum_id, "offer_withdrawn", &shift).await, 1);
+    let market = app.get("/api/v1/shifts", &locum).await;
+    assert!(!market.body.as_array().unwrap().iter().any(|s| s["id"] == shift.as_str()));
+    assert_eq!(app.get(&format!("/api/v1/shifts/{shift}"), &locum).await.status, StatusCode::NOT_FOUND);
+    // Cancelling twice is a conflict.
+    let r = app.request(Method::DELETE, &format!("/api/v1/shifts/{shift}"), Some(&manager), None).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.code(), "invalid_transition");
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn calls_are_released_in_tiers_and_a_coordinator_can_widen_by_hand() {
+    let app = TestApp::spawn().await;
+    let manager = app.login(MANAGER).await;
+    let locum_id = app.user_id(LOCUM).await;
+    make_available(&app, locum_id, 4).await;
+    let practice = practice_of(&app, MANAGER).await;
+    let r = app.post("/api/v1/shifts", Some(&manager), day_cover(practice, 4)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["released_tier"], 1);
+    assert!(r.body["next_release_at"].is_string());
+    let shift = r.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(count_events(&app, locum_id, "offer", &shift).await, 0, "a partner locum waits for tier 3");
+
+    // The practice may see her as a (not yet offered) candidate.
+    let c = app.get(&format!("/api/v1/shifts/{shift}/candidates"), &manager).await;
+    let me = c.body.as_array().unwrap().iter().find(|x| x["user_id"] == locum_id.to_string().as_str()).expect("listed");
+    assert_eq!(me["offered"], false);
+
+    // Only coordinators release by hand.
+    let r = app.post(&format!("/api/v1/shifts/{shift}/release"), Some(&manager), json!({})).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(r.code(), "coordinator_required");
+    let coordinator = app.login(COORDINATOR).await;
+    let r = app.post(&format!("/api/v1/shifts/{shift}/release"), Some(&coordinator), json!({})).await;
+    assert_eq!(r.body["released_tier"], 2, "{}", r.text);
+    assert_eq!(count_events(&app, locum_id, "offer", &shift).await, 0);
+    let r = app.post(&format!("/api/v1/shifts/{shift}/release"), Some(&coordinator), json!({})).await;
+    assert_eq!(r.body["released_tier"], 3);
+    assert_eq!(count_events(&app, locum_id, "offer", &shift).await, 1);
+    let r = app.post(&format!("/api/v1/shifts/{shift}/release"), Some(&coordinator), json!({})).await;
+    assert_eq!(r.status, StatusCode::CONFLICT);
+    assert_eq!(r.code(), "fully_released");
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn due_releases_widen_on_their_own() {
+    let app = TestApp::spawn().await;
+    let manager = app.login(MANAGER).await;
+    let locum_id = app.user_id(LOCUM).await;
+    make_available(&app, locum_id, 5).await;
+    let practice = practice_of(&app, MANAGER).await;
+    let r = app.post("/api/v1/shifts", Some(&manager), day_cover(practice, 5)).await;
+    let shift = r.body["id"].as_str().unwrap().to_owned();
+    // Pretend the release times passed.
+    app.owner_exec(&format!("UPDATE shifts SET next_release_at = now() - interval '1 minute', published_at = now() - interval '3 hours' WHERE id = '{shift}'")).await;
+    personeelsbank::jobs::release_due(&app.state).await.unwrap();
+    let r = app.get(&format!("/api/v1/shifts/{shift}"), &manager).await;
+    assert_eq!(r.body["released_tier"], 2);
+    personeelsbank::jobs::release_due(&app.state).await.unwrap();
+    let r = app.get(&format!("/api/v1/shifts/{shift}"), &manager).await;
+    assert_eq!(r.body["released_tier"], 3);
+    assert!(r.body["next_release_at"].is_null());
+    assert_eq!(count_events(&app, locum_id, "offer", &shift).await, 1);
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn availability_published_after_the_call_finds_it() {
+    let app = TestApp::spawn().await;
+    let manager = app.login(MANAGER).await;
+    let practice = practice_of(&app, MANAGER).await;
+    let mut body = day_cover(practice, 6);
+    body["urgent"] = json!(true);
+    let shift = app.post("/api/v1/shifts", Some(&manager), body).await.body["id"].as_str().unwrap().to_owned();
+    let locum_id = app.user_id(LOCUM).await;
+    assert_eq!(count_events(&app, locum_id, "offer", &shift).await, 0);
+    make_available(&app, locum_id, 6).await;
+    assert_eq!(count_events(&app, locum_id, "offer", &shift).await, 1, "matching runs both ways");
+    // Practice managers heard about the new candidate.
+    let manager_id = app.user_id(MANAGER).await;
+    assert!(count_events(&app, manager_id, "candidates", &shift).await >= 1);
+    // Refreshing again does not offer twice.
+    personeelsbank::matching::refresh_worker(&app.state, locum_id).await.unwrap();
+    assert_eq!(count_events(&app, locum_id, "offer", &shift).await, 1);
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn night_shift_over_the_october_change_is_stored_with_its_real_length() {
+    let app = TestApp::spawn().await;
+    let token = app.login("hap.denhelder@demo.personeelsbank.nl").await;
+    let post = practice_of(&app, "hap.denhelder@demo.personeelsbank.nl").await;
+    // 31 October 2027 is the last Sunday of October 2027.
+    let body = json!({
+        "practice_id": post, "profession": "gp", "kind": "ooh_consult",
+        "starts_at": "2027-10-30T23:00", "ends_at": "2027-10-31T08:00",
+        "rate_cents": 12000, "engagement_type": "freelance", "publish": false,
+    });
+    let r = app.post("/api/v1/shifts", Some(&token), body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["duration_minutes"], 600);
+    assert_eq!(r.body["starts_at"], "2027-10-30T21:00:00Z");
+    assert_eq!(r.body["ends_at"], "2027-10-31T07:00:00Z");
+    assert_eq!(r.body["starts_at_local"], "2027-10-30T23:00");
+    assert_eq!(r.body["status"], "draft");
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn bad_calls_are_refused_with_clear_codes() {
+    let app = TestApp::spawn().await;
+    let manager = app.login(MANAGER).await;
+    let practice = practice_of(&app, MANAGER).await;
+    let cases: Vec<(&str, Value, StatusCode, &str)> = vec![
+        (
+            "past",
+            json!({"starts_at": local(-1, 8), "ends_at": local(-1, 17)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "shift_in_past",
+        ),
+        (
+            "end before start",
+            json!({"starts_at": local(3, 17), "ends_at": local(3, 8)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "end_before_start",
+        ),
+        (
+            "too long",
+            json!({"starts_at": local(3, 8), "ends_at": local(4, 9)}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "shift_too_long",
+        ),
+        (
+            "skipped hour",
+            json!({"starts_at": "2027-03-28T02:30", "ends_at": "2027-03-28T08:00"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "nonexistent_local_time",
+        ),
+        (
+            "ooh at a practice",
+            json!({"kind": "ooh_consult"}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "role_not_allowed_here",
+        ),
+        ("rate", json!({"rate_cents": -1}), StatusCode::UNPROCESSABLE_ENTITY, "out_of_range"),
+        ("slots", json!({"slots": 0}), StatusCode::UNPROCESSABLE_ENTITY, "out_of_range"),
+        ("distance", json!({"max_distance_km": 1000}), StatusCode::UNPROCESSABLE_ENTITY, "out_of_range"),
+        ("skills", json!({"required_skills": [""]}), StatusCode::UNPROCESSABLE_ENTITY, "invalid_entry"),
+        ("unknown profession", json!({"profession": "surgeon"}), StatusCode::BAD_REQUEST, "invalid_json"),
+        ("bad time", json!({"starts_at": "tomorrow"}), StatusCode::BAD_REQUEST, "invalid_json"),
+        ("unknown field", json!({"status": "filled"}), StatusCode::BAD_REQUEST, "invalid_json"),
+        (
+            "other location",
+            json!({"location_practice_id": Uuid::new_v4()}),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "unknown_location",
+        ),
+    ];
+    for (name, patch, status, code) in cases {
+        let mut body = day_cover(practice, 3);
+        for (k, v) in patch.as_object().unwrap() {
+            body[k] = v.clone();
+        }
+        let r = app.post("/api/v1/shifts", Some(&manager), body).await;
+        assert_eq!(r.status, status, "{name}: {}", r.text);
+        let got =
+            if status == StatusCode::UNPROCESSABLE_ENTITY { r.field_code().to_owned() } else { r.code().to_owned() };
+        assert_eq!(got, code, "{name}: {}", r.text);
+    }
+    // Nothing was stored by any refused request.
+    assert!(app.owner_query_ids("SELECT id FROM shifts").await.is_empty());
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn only_the_practice_and_its_rho_manage_its_calls() {
+    let app = TestApp::spawn().await;
+    let practice = practice_of(&app, MANAGER).await;
+    // Another practice's manager of the same RHO: 403; another tenant: 404; a worker: 404.
+    let schagen = app.login("praktijk.schagen@demo.personeelsbank.nl").await;
+    let r = app.post("/api/v1/shifts", Some(&schagen), day_cover(practice, 3)).await;
+    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "practice_staff_required"));
+    let zuid = app.login("coordinator.zuid@demo.personeelsbank.nl").await;
+    let r = app.post("/api/v1/shifts", Some(&zuid), day_cover(practice, 3)).await;
+    assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
+    let poh = app.login("poh.ggz@demo.personeelsbank.nl").await;
+    let r = app.post("/api/v1/shifts", Some(&poh), day_cover(practice, 3)).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // The coordinator of the RHO may post for the practice; the call is then
+    // invisible to other tenants and to workers without an offer.
+    let coordinator = app.login(COORDINATOR).await;
+    let r = app.post("/api/v1/shifts", Some(&coordinator), day_cover(practice, 3)).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let shift = r.body["id"].as_str().unwrap().to_owned();
+    for token in [&zuid, &poh] {
+        for (m, path) in [
+            (Method::GET, format!("/api/v1/shifts/{shift}")),
+            (Method::GET, format!("/api/v1/shifts/{shift}/candidates")),
+            (Method::DELETE, format!("/api/v1/shifts/{shift}")),
+            (Method::POST, format!("/api/v1/shifts/{shift}/release")),
+        ] {
+            let r = app.request(m.clone(), &path, Some(token), Some(json!({}))).await;
+            assert_eq!(r.status, StatusCode::NOT_FOUND, "{m} {path}: {}", r.text);
+        }
+        let r = app
+            .request(
+                Method::PATCH,
+                &format!("/api/v1/shifts/{shift}"),
+                Some(token),
+                Some(json!({"version": 1, "notes": "x"})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::NOT_FOUND);
+    }
+    let list = app.get("/api/v1/shifts", &zuid).await;
+    assert!(!list.text.contains(&shift));
+    // The manager sees it in their list, the coordinator in the region's.
+    let manager = app.login(MANAGER).await;
+    assert!(app.get("/api/v1/shifts", &manager).await.text.contains(&shift));
+    assert!(app.get("/api/v1/shifts?status=open", &coordinator).await.text.contains(&shift));
+    assert!(!app.get("/api/v1/shifts?status=draft", &coordinator).await.text.contains(&shift));
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn drafts_publish_edits_are_versioned_and_transitions_checked() {
+    let app = TestApp::spawn().await;
+    let manager = app.login(MANAGER).await;
+    let practice = practice_of(&app, MANAGER).await;
+    let mut body = day_cover(practice, 7);
+    body["publish"] = json!(false);
+    let r = app.post("/api/v1/shifts", Some(&manager), body).await;
+    let shift = r.body["id"].as_str().unwrap().to_owned();
+    assert_eq!((r.body["status"].as_str(), r.body["released_tier"].as_i64()), (Some("draft"), Some(0)));
+
+    let path = format!("/api/v1/shifts/{shift}");
+    let r = app
+        .request(
+            Method::PATCH,
+            &path,
+            Some(&manager),
+            Some(json!({"version": 1, "rate_cents": 9000, "notes": "Sleutel bij de buren"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["rate_cents"], 9000);
+    assert_eq!(r.body["version"], 2);
+    // A stale version loses.
+    let r = app.request(Method::PATCH, &path, Some(&manager), Some(json!({"version": 1, "rate_cents": 1}))).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "shift_changed"));
+    // Publish.
+    let r = app.request(Method::PATCH, &path, Some(&manager), Some(json!({"version": 2, "status": "open"}))).await;
+    assert_eq!(r.body["status"], "open", "{}", r.text);
+    assert_eq!(r.body["released_tier"], 1);
+    // Bad status values and moves.
+    let r = app.request(Method::PATCH, &path, Some(&manager), Some(json!({"version": 3, "status": "filled"}))).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "invalid_transition"));
+    let r = app.request(Method::PATCH, &path, Some(&manager), Some(json!({"version": 3, "status": "nonsense"}))).await;
+    assert_eq!(r.field_code(), "unknown_status");
+    let r =
+        app.request(Method::PATCH, &path, Some(&manager), Some(json!({"version": 3, "ends_at": local(7, 7)}))).await;
+    assert_eq!(r.field_code(), "end_before_start");
+    // Cancel through PATCH, then no more edits.
+    let r = app
+        .request(
+            Method::PATCH,
+            &path,
+            Some(&manager),
+            Some(json!({"version": 3, "status": "cancelled", "cancel_reason": "Vervanging gevonden"})),
+        )
+        .await;
+    assert_eq!(r.body["status"], "cancelled", "{}", r.text);
+    assert_eq!(r.body["cancel_reason"], "Vervanging gevonden");
+    let r = app.request(Method::PATCH, &path, Some(&manager), Some(json!({"version": 4, "notes": "x"}))).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "shift_not_editable"));
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn list_filters_are_validated() {
+    let app = TestApp::spawn().await;
+    let locum = app.login(LOCUM).await;
+    for (q, code) in [
+        ("profession=surgeon", "unknown_profession"),
+        ("kind=party", "unknown_kind"),
+        ("status=maybe", "unknown_status"),
+        ("sort=price", "unknown_sort"),
+        ("limit=0", "out_of_range"),
+    ] {
+        let r = app.get(&format!("/api/v1/shifts?{q}"), &locum).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{q}");
+        assert_eq!(r.field_code(), code, "{q}");
+    }
+    let r = app.get("/api/v1/shifts?from=notadate", &locum).await;
+    assert_eq!((r.status, r.code()), (StatusCode::BAD_REQUEST, "invalid_query"));
+    let r = app.get("/api/v1/shifts?sort=fit&max_distance_km=10", &locum).await;
+    assert_eq!(r.status, StatusCode::OK);
+    app.stop().await;
+}

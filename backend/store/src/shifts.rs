@@ -1,0 +1,232 @@
+//! Staffing calls (shifts) and the offers made for them.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+
+use crate::schema::{shift_offers, shifts};
+use crate::StoreError;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = shifts, treat_none_as_null = true)]
+pub struct Shift {
+    pub id: Uuid,
+    pub org_id: Uuid,
+    pub practice_id: Uuid,
+    pub created_by: Uuid,
+    pub profession: String,
+    pub kind: String,
+    pub starts_at: DateTime<Utc>,
+    pub ends_at: DateTime<Utc>,
+    pub location_practice_id: Uuid,
+    pub latitude: f64,
+    pub longitude: f64,
+    pub max_distance_km: Option<i32>,
+    pub required_skills: Vec<Option<String>>,
+    pub his: Option<String>,
+    pub his_required: bool,
+    pub rate_cents: i32,
+    pub engagement_type: String,
+    pub urgent: bool,
+    pub slots: i32,
+    pub notes: Option<String>,
+    pub status: String,
+    pub released_tier: i16,
+    pub published_at: Option<DateTime<Utc>>,
+    pub next_release_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<String>,
+    pub version: i32,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn insert(conn: &mut AsyncPgConnection, shift: &Shift) -> Result<Shift, StoreError> {
+    Ok(diesel::insert_into(shifts::table).values(shift).returning(Shift::as_returning()).get_result(conn).await?)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Shift, StoreError> {
+    Ok(shifts::table.find(id).select(Shift::as_select()).first(conn).await?)
+}
+
+/// Lock a call for a state change in this transaction.
+#[tracing::instrument(skip_all)]
+pub async fn find_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Shift, StoreError> {
+    Ok(shifts::table.find(id).select(Shift::as_select()).for_update().first(conn).await?)
+}
+
+/// Save a changed call if nobody changed it since it was read (optimistic:
+/// `version` must still match). Returns `None` when someone else won.
+#[tracing::instrument(skip_all)]
+pub async fn save(conn: &mut AsyncPgConnection, shift: &Shift) -> Result<Option<Shift>, StoreError> {
+    let mut next = shift.clone();
+    next.version += 1;
+    next.updated_at = Utc::now();
+    Ok(diesel::update(shifts::table.find(shift.id).filter(shifts::version.eq(shift.version)))
+        .set(&next)
+        .returning(Shift::as_returning())
+        .get_result(conn)
+        .await
+        .optional()?)
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ShiftFilter {
+    pub org_ids: Option<Vec<Uuid>>,
+    pub practice_ids: Option<Vec<Uuid>>,
+    pub ids: Option<Vec<Uuid>>,
+    pub statuses: Option<Vec<String>>,
+    pub professions: Option<Vec<String>>,
+    pub kind: Option<String>,
+    pub starts_from: Option<DateTime<Utc>>,
+    pub starts_before: Option<DateTime<Utc>>,
+    pub min_rate_cents: Option<i32>,
+    /// Keyset pagination on (starts_at, id).
+    pub after: Option<(DateTime<Utc>, Uuid)>,
+    pub limit: i64,
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn list(conn: &mut AsyncPgConnection, f: &ShiftFilter) -> Result<Vec<Shift>, StoreError> {
+    let mut q = shifts::table.into_boxed();
+    if let Some(orgs) = &f.org_ids {
+        q = q.filter(shifts::org_id.eq_any(orgs.clone()));
+    }
+    if let Some(p) = &f.practice_ids {
+        q = q.filter(shifts::practice_id.eq_any(p.clone()));
+    }
+    if let Some(ids) = &f.ids {
+        q = q.filter(shifts::id.eq_any(ids.clone()));
+    }
+    if let Some(s) = &f.statuses {
+        q = q.filter(shifts::status.eq_any(s.clone()));
+    }
+    if let Some(p) = &f.professions {
+        q = q.filter(shifts::profession.eq_any(p.clone()));
+    }
+    if let Some(k) = &f.kind {
+        q = q.filter(shifts::kind.eq(k.clone()));
+    }
+    if let Some(t) = f.starts_from {
+        q = q.filter(shifts::starts_at.ge(t));
+    }
+    if let Some(t) = f.starts_before {
+        q = q.filter(shifts::starts_at.lt(t));
+    }
+    if let Some(r) = f.min_rate_cents {
+        q = q.filter(shifts::rate_cents.ge(r));
+    }
+    if let Some((t, id)) = f.after {
+        q = q.filter(shifts::starts_at.gt(t).or(shifts::starts_at.eq(t).and(shifts::id.gt(id))));
+    }
+    Ok(q.order((shifts::starts_at, shifts::id)).limit(f.limit).select(Shift::as_select()).load(conn).await?)
+}
+
+/// Open calls whose next release is due, locked so only one instance widens each.
+#[tracing::instrument(skip_all)]
+pub async fn claim_due_releases(conn: &mut AsyncPgConnection, limit: i64) -> Result<Vec<Shift>, StoreError> {
+    Ok(shifts::table
+        .filter(shifts::status.eq("open"))
+        .filter(shifts::next_release_at.le(Utc::now()))
+        .order(shifts::next_release_at)
+        .limit(limit)
+        .for_update()
+        .skip_locked()
+        .select(Shift::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Open calls that have started: they can no longer be filled.
+#[tracing::instrument(skip_all)]
+pub async fn claim_expired(conn: &mut AsyncPgConnection, limit: i64) -> Result<Vec<Shift>, StoreError> {
+    Ok(shifts::table
+        .filter(shifts::status.eq_any(["open", "draft"]))
+        .filter(shifts::starts_at.le(Utc::now()))
+        .limit(limit)
+        .for_update()
+        .skip_locked()
+        .select(Shift::as_select())
+        .load(conn)
+        .await?)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = shift_offers)]
+pub struct Offer {
+    pub shift_id: Uuid,
+    pub user_id: Uuid,
+    pub org_id: Uuid,
+    pub tier: i16,
+    pub score: i32,
+    pub offered_at: DateTime<Utc>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+}
+
+/// Record offers; returns the people who had not been offered this call before.
+#[tracing::instrument(skip_all)]
+pub async fn record_offers(
+    conn: &mut AsyncPgConnection,
+    shift_id: Uuid,
+    org_id: Uuid,
+    offers: &[(Uuid, i16, i32)],
+) -> Result<Vec<Uuid>, StoreError> {
+    if offers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<_> = offers
+        .iter()
+        .map(|(user, tier, score)| {
+            (
+                shift_offers::shift_id.eq(shift_id),
+                shift_offers::user_id.eq(*user),
+                shift_offers::org_id.eq(org_id),
+                shift_offers::tier.eq(*tier),
+                shift_offers::score.eq(*score),
+            )
+        })
+        .collect();
+    Ok(diesel::insert_into(shift_offers::table)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .returning(shift_offers::user_id)
+        .get_results(conn)
+        .await?)
+}
+
+/// Withdraw every live offer of a call; returns who had one.
+#[tracing::instrument(skip_all)]
+pub async fn withdraw_offers(conn: &mut AsyncPgConnection, shift_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    Ok(diesel::update(
+        shift_offers::table.filter(shift_offers::shift_id.eq(shift_id)).filter(shift_offers::withdrawn_at.is_null()),
+    )
+    .set(shift_offers::withdrawn_at.eq(crate::db_now()))
+    .returning(shift_offers::user_id)
+    .get_results(conn)
+    .await?)
+}
+
+#[tracing::instrument(skip_all)]
+pub async fn offers_of_shift(conn: &mut AsyncPgConnection, shift_id: Uuid) -> Result<Vec<Offer>, StoreError> {
+    Ok(shift_offers::table
+        .filter(shift_offers::shift_id.eq(shift_id))
+        .order(shift_offers::score.desc())
+        .select(Offer::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Live offers a person holds (calls offered and not withdrawn).
+#[tracing::instrument(skip_all)]
+pub async fn live_offers_of_user(conn: &mut AsyncPgConnection, user_id: Uuid) -> Result<Vec<Offer>, StoreError> {
+    Ok(shift_offers::table
+        .filter(shift_offers::user_id.eq(user_id))
+        .filter(shift_offers::withdrawn_at.is_null())
+        .order(shift_offers::offered_at.desc())
+        .select(Offer::as_select())
+        .load(conn)
+        .await?)
+}
