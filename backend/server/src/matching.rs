@@ -344,6 +344,10 @@ pub async fn refresh_worker(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>
             .await
         })
         .await?;
+    // Offers they hold but no longer fit (availability removed, practice
+    // blocked, registration lapsed) are withdrawn.
+    withdraw_unfit(state, &me.candidate).await?;
+
     let mut offered_calls = Vec::new();
     for s in open {
         let spec = call_spec(&s)?;
@@ -388,4 +392,35 @@ pub async fn refresh_worker(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>
         }
     }
     Ok(offered_calls)
+}
+
+async fn withdraw_unfit(state: &AppState, me: &pb_domain::matching::Candidate) -> Result<(), ApiError> {
+    let user_id = me.worker_id;
+    let held = state.db.tx(&Scope::System, async |c| shifts::live_offers_of_user(c, user_id).await).await?;
+    for offer in held {
+        let s = state.db.tx(&Scope::System, async |c| shifts::find(c, offer.shift_id).await).await?;
+        if s.status != "open" {
+            continue;
+        }
+        let spec = call_spec(&s)?;
+        let ctx = state.db.tx(&Scope::System, async |c| call_context(c, &s).await).await?;
+        if pb_domain::matching::evaluate(&spec, me, &ctx.domain()).is_ok() {
+            continue;
+        }
+        let withdrawn = state
+            .db
+            .tx(&Scope::System, async |c| -> Result<bool, StoreError> {
+                if !shifts::withdraw_offer(c, s.id, user_id).await? {
+                    return Ok(false);
+                }
+                let payload = json!({ "shift_id": s.id, "reason": "no_longer_fits" });
+                events::append(c, user_id, "offer_withdrawn", Some(s.id), payload).await?;
+                Ok(true)
+            })
+            .await?;
+        if withdrawn {
+            crate::realtime::notify(state, vec![user_id]).await;
+        }
+    }
+    Ok(())
 }

@@ -230,3 +230,18 @@ pub async fn live_offers_of_user(conn: &mut AsyncPgConnection, user_id: Uuid) ->
         .load(conn)
         .await?)
 }
+
+/// Withdraw one person's live offer for a call; `true` if there was one.
+#[tracing::instrument(skip_all)]
+pub async fn withdraw_offer(conn: &mut AsyncPgConnection, shift_id: Uuid, user_id: Uuid) -> Result<bool, StoreError> {
+    let n = diesel::update(
+        shift_offers::table
+            .filter(shift_offers::shift_id.eq(shift_id))
+            .filter(shift_offers::user_id.eq(user_id))
+            .filter(shift_offers::withdrawn_at.is_null()),
+    )
+    .set(shift_offers::withdrawn_at.eq(crate::db_now()))
+    .execute(conn)
+    .await?;
+    Ok(n == 1)
+}

@@ -11,5 +11,6 @@ mod basics;
 mod me;
 mod realtime;
 mod rls;
+mod scale_out;
 mod shifts;
 mod tenancy;

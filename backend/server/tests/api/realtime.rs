@@ -27,9 +27,9 @@ const OTHER: &str = "coordinator.kop@demo.personeelsbank.nl";
 const OUR_ORIGIN: &str = "http://127.0.0.1:8080";
 const WAIT: Duration = Duration::from_secs(5);
 
-type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
+pub(crate) type Ws = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
-async fn ticket(app: &TestApp, token: &str) -> String {
+pub(crate) async fn ticket(app: &TestApp, token: &str) -> String {
     let r = app.post("/api/v1/ws/ticket", Some(token), json!({})).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text);
     assert_eq!(r.body["expires_in"], 30);
@@ -67,7 +67,7 @@ async fn connect(app: &TestApp, token: &str, after: Option<&str>) -> (Ws, String
 }
 
 /// The next JSON text frame (pings and pongs skipped), bounded in time.
-async fn next_json(ws: &mut Ws) -> Value {
+pub(crate) async fn next_json(ws: &mut Ws) -> Value {
     loop {
         let message = timeout(WAIT, ws.next()).await.expect("no message in time");
         match message {
@@ -477,34 +477,10 @@ async fn connections_per_user_are_capped_and_binary_frames_close() {
 
 /// A second server process in miniature: its own state (pool, hub, bus,
 /// reader) on the same database, on its own port.
-struct Instance {
-    addr: std::net::SocketAddr,
-    server: actix_web::dev::ServerHandle,
-    _tasks: realtime::Tasks,
-}
-
-async fn second_instance(app: &TestApp) -> Instance {
-    let state = actix_web::web::Data::new(
-        personeelsbank::serve::build_state(app.state.config.clone(), &app.db.app_url).await.expect("state"),
-    );
-    let tasks = realtime::start(&state);
-    let server = actix_web::HttpServer::new(move || personeelsbank::create_app(state.clone()))
-        .workers(1)
-        .bind(("127.0.0.1", 0))
-        .expect("bind")
-        .disable_signals()
-        .shutdown_timeout(1);
-    let addr = server.addrs()[0];
-    let server = server.run();
-    let handle = server.handle();
-    actix_web::rt::spawn(server);
-    Instance { addr, server: handle, _tasks: tasks }
-}
-
 #[actix_web::test]
 async fn an_event_written_on_one_instance_reaches_a_client_on_another() {
     let app = TestApp::spawn().await;
-    let other = second_instance(&app).await;
+    let other = app.another_instance().await;
     let x = app.user_id(WORKER).await;
     let token = app.login(WORKER).await;
     // Ticket from the first instance, socket on the second.
@@ -517,6 +493,6 @@ async fn an_event_written_on_one_instance_reaches_a_client_on_another() {
     // second, whose reader finds the event by polling the shared log.
     push(&app, x, 0..3).await;
     assert_eq!(seqs(&events(&mut ws, 3).await), vec![0, 1, 2]);
-    other.server.stop(false).await;
+    other.stop().await;
     app.stop().await;
 }

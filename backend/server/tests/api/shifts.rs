@@ -413,3 +413,26 @@ async fn list_filters_are_validated() {
     assert_eq!(r.status, StatusCode::OK);
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn offers_are_withdrawn_when_the_person_no_longer_fits() {
+    let app = TestApp::spawn().await;
+    let manager = app.login(MANAGER).await;
+    let locum_id = app.user_id(LOCUM).await;
+    make_available(&app, locum_id, 3).await;
+    let practice = practice_of(&app, MANAGER).await;
+    let mut body = day_cover(practice, 3);
+    body["urgent"] = json!(true);
+    let shift = app.post("/api/v1/shifts", Some(&manager), body).await.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(count_events(&app, locum_id, "offer", &shift).await, 1);
+
+    // Her availability disappears: the offer is withdrawn, once.
+    app.owner_exec(&format!("DELETE FROM availability WHERE user_id = '{locum_id}'")).await;
+    personeelsbank::matching::refresh_worker(&app.state, locum_id).await.unwrap();
+    assert_eq!(count_events(&app, locum_id, "offer_withdrawn", &shift).await, 1);
+    personeelsbank::matching::refresh_worker(&app.state, locum_id).await.unwrap();
+    assert_eq!(count_events(&app, locum_id, "offer_withdrawn", &shift).await, 1);
+    let locum = app.login(LOCUM).await;
+    assert!(!app.get("/api/v1/shifts", &locum).await.text.contains(&shift));
+    app.stop().await;
+}

@@ -102,45 +102,52 @@ pub fn test_config(smtp: SocketAddr, data_dir: PathBuf) -> Config {
 impl TestApp {
     /// A fresh database with the demo region loaded, and the app serving it.
     pub async fn spawn() -> TestApp {
-        Self::build(true).await
+        Self::build(true, None).await
     }
 
     /// A fresh, empty (migrated) database.
     pub async fn spawn_empty() -> TestApp {
-        Self::build(false).await
+        Self::build(false, None).await
     }
 
-    async fn build(demo: bool) -> TestApp {
+    /// The demo region, with the Redis live engine and bus at `redis_url`
+    /// (keys under a prefix of this test's own).
+    pub async fn spawn_with_redis(redis_url: &str) -> TestApp {
+        Self::build(true, Some(redis_url)).await
+    }
+
+    async fn build(demo: bool, redis_url: Option<&str>) -> TestApp {
         personeelsbank::telemetry::init(false);
         let db = create_test_database().await.expect("test database");
         let mails = MailSink::start().await;
         let dir = std::env::temp_dir().join(format!("pb-test-{}", Uuid::new_v4().simple()));
         std::fs::create_dir_all(&dir).unwrap();
-        let config = Arc::new(test_config(mails.addr, dir.clone()));
-        let state = web::Data::new(personeelsbank::serve::build_state(config, &db.app_url).await.expect("state"));
+        let mut config = test_config(mails.addr, dir.clone());
+        config.redis_url = redis_url.map(|u| SecretString::from(u.to_owned()));
+        let state =
+            web::Data::new(personeelsbank::serve::build_state(Arc::new(config), &db.app_url).await.expect("state"));
         if demo {
             assert!(personeelsbank::serve::seed_demo(&state).await.expect("demo seed"));
         }
         let background = personeelsbank::serve::start_background(&state).await.expect("background tasks");
-        let server = HttpServer::new({
-            let state = state.clone();
-            move || personeelsbank::create_app(state.clone())
-        })
-        .workers(1)
-        .bind(("127.0.0.1", 0))
-        .expect("bind")
-        .disable_signals()
-        .shutdown_timeout(1);
-        let addr = server.addrs()[0];
-        let server = server.run();
-        let handle = server.handle();
-        actix_web::rt::spawn(server);
+        let (addr, handle) = serve_on_free_port(state.clone());
         let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
         TestApp { addr, state, db, mails, client, server: handle, _background: background, _data_dir: TempDir(dir) }
     }
 
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// A second, independent server instance on the same database and
+    /// configuration (so the same Redis prefix): scale-out in one process.
+    pub async fn another_instance(&self) -> Instance {
+        let state = web::Data::new(
+            personeelsbank::serve::build_state(self.state.config.clone(), &self.db.app_url).await.expect("state"),
+        );
+        let background = personeelsbank::serve::start_background(&state).await.expect("background tasks");
+        let (addr, server) = serve_on_free_port(state.clone());
+        Instance { addr, state, server, _background: background }
     }
 
     pub async fn request(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Response {
@@ -287,4 +294,80 @@ pub fn invitation_token(mail: &str) -> String {
     let unfolded = mail.replace("=\n", "").replace("=3D", "=");
     let start = unfolded.find("token=").expect("token in mail") + "token=".len();
     unfolded[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+}
+
+/// Another instance of the app (see `TestApp::another_instance`).
+pub struct Instance {
+    pub addr: SocketAddr,
+    pub state: web::Data<AppState>,
+    server: actix_web::dev::ServerHandle,
+    _background: personeelsbank::serve::Background,
+}
+
+impl Instance {
+    pub async fn stop(self) {
+        self.server.stop(false).await;
+    }
+}
+
+fn serve_on_free_port(state: web::Data<AppState>) -> (SocketAddr, actix_web::dev::ServerHandle) {
+    let server = HttpServer::new(move || personeelsbank::create_app(state.clone()))
+        .workers(1)
+        .bind(("127.0.0.1", 0))
+        .expect("bind")
+        .disable_signals()
+        .shutdown_timeout(1);
+    let addr = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    (addr, handle)
+}
+
+/// The shared test Redis (`PB_TEST_REDIS_URL`, default 127.0.0.1:6379).
+pub fn test_redis_url() -> String {
+    std::env::var("PB_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// A private redis-server for tests that flush or stop it; killed on drop.
+pub struct PrivateRedis {
+    pub url: String,
+    child: std::process::Child,
+}
+
+impl PrivateRedis {
+    pub async fn start() -> PrivateRedis {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (infra/test.sh installs it)");
+        // Owned from here on: dropped (killed and reaped) on every path.
+        let redis = PrivateRedis { url: format!("redis://127.0.0.1:{port}"), child };
+        for _ in 0..100 {
+            if let Ok(client) = redis::Client::open(redis.url.as_str()) {
+                if let Ok(mut c) = client.get_multiplexed_async_connection().await {
+                    if redis::cmd("PING").query_async::<String>(&mut c).await.is_ok() {
+                        return redis;
+                    }
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("private redis-server did not start on port {port}");
+    }
+
+    pub async fn flushall(&self) {
+        let client = redis::Client::open(self.url.as_str()).unwrap();
+        let mut c = client.get_multiplexed_async_connection().await.unwrap();
+        redis::cmd("FLUSHALL").query_async::<String>(&mut c).await.unwrap();
+    }
+}
+
+impl Drop for PrivateRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }

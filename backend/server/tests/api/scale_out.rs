@@ -1,0 +1,150 @@
+//! Several instances sharing Postgres and Redis, and a Redis that loses its
+//! data: matching and push keep working, nothing committed is lost.
+
+use crate::realtime::{next_json, ticket, Ws};
+use crate::support::*;
+use chrono::{Duration, Utc};
+use chrono_tz::Europe::Amsterdam;
+use pb_live::Bus;
+use pb_store::{availability, Scope};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use std::time::Duration as StdDuration;
+use tokio::time::timeout;
+use uuid::Uuid;
+
+const MANAGER: &str = "praktijk.denhelder@demo.personeelsbank.nl";
+const LOCUM: &str = "locum.gp@demo.personeelsbank.nl";
+const WAIT: StdDuration = StdDuration::from_secs(10);
+
+fn local(days: i64, hour: u32) -> String {
+    let d = (Utc::now().with_timezone(&Amsterdam) + Duration::days(days)).date_naive();
+    format!("{d}T{hour:02}:00")
+}
+
+async fn urgent_call(app: &TestApp, days: i64) -> String {
+    let manager = app.login(MANAGER).await;
+    let practice = app
+        .owner_query_ids(&format!(
+            "SELECT m.practice_id AS id FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE u.email = '{MANAGER}' AND m.role = 'practice_manager'"
+        ))
+        .await[0];
+    let body = json!({
+        "practice_id": practice, "profession": "gp", "kind": "day_cover",
+        "starts_at": local(days, 8), "ends_at": local(days, 17),
+        "rate_cents": 9000, "engagement_type": "freelance", "urgent": true,
+    });
+    let r = app.post("/api/v1/shifts", Some(&manager), body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    r.body["id"].as_str().unwrap().to_owned()
+}
+
+async fn make_available(app: &TestApp, user: Uuid, days: i64) {
+    let start = Utc::now() + Duration::days(days - 1);
+    app.state
+        .db
+        .tx(&Scope::System, async |c| {
+            let window = availability::NewAvailability::Once { starts_at: start, ends_at: start + Duration::days(2) };
+            availability::insert(c, user, user, &window, None, &[]).await
+        })
+        .await
+        .unwrap();
+    personeelsbank::matching::refresh_worker(&app.state, user).await.unwrap();
+}
+
+/// Wait (bounded) for an event of `kind` about `shift`, skipping others.
+async fn event_about(ws: &mut Ws, kind: &str, shift: &str) -> Value {
+    timeout(WAIT, async {
+        loop {
+            let m = next_json(ws).await;
+            if m["type"] == "event" && m["kind"] == kind && m["shift_id"] == shift {
+                return m;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {kind} event for {shift}"))
+}
+
+#[actix_web::test]
+async fn a_call_posted_on_one_instance_reaches_a_worker_connected_to_another_through_redis() {
+    let app = TestApp::spawn_with_redis(&test_redis_url()).await;
+    let other = app.another_instance().await;
+    let locum_id = app.user_id(LOCUM).await;
+    make_available(&app, locum_id, 3).await;
+
+    // The locum's socket is on the second instance.
+    let token = app.login(LOCUM).await;
+    let t = ticket(&app, &token).await;
+    let url = format!("ws://{}/api/v1/ws?ticket={t}", other.addr);
+    let (mut ws, _) = timeout(WAIT, tokio_tungstenite::connect_async(url)).await.unwrap().unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "ready");
+    let mut pokes = other.state.realtime.bus.subscribe();
+
+    // Posted through the first instance.
+    let shift = urgent_call(&app, 3).await;
+    let offer = event_about(&mut ws, "offer", &shift).await;
+    assert_eq!(offer["payload"]["profession"], "gp");
+    // The second instance heard about it over Redis pub/sub, not only by polling.
+    let poke = timeout(WAIT, async {
+        loop {
+            let p = pokes.recv().await.expect("bus open");
+            if p.recipients.contains(&locum_id) {
+                return p;
+            }
+        }
+    })
+    .await
+    .expect("a poke for the locum reached the other instance");
+    assert!(poke.recipients.contains(&locum_id));
+
+    // Cancelling on the second instance withdraws it on the socket too.
+    let manager = app.login(MANAGER).await;
+    let r = other_request(&other, reqwest::Method::DELETE, &format!("/api/v1/shifts/{shift}"), &manager).await;
+    assert_eq!(r, StatusCode::OK);
+    event_about(&mut ws, "offer_withdrawn", &shift).await;
+    other.stop().await;
+    app.stop().await;
+}
+
+async fn other_request(other: &Instance, method: reqwest::Method, path: &str, token: &str) -> StatusCode {
+    reqwest::Client::new()
+        .request(method, format!("http://{}{}", other.addr, path))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+}
+
+#[actix_web::test]
+async fn matching_recovers_when_redis_is_flushed_mid_run() {
+    let redis = PrivateRedis::start().await;
+    let app = TestApp::spawn_with_redis(&redis.url).await;
+    let locum_id = app.user_id(LOCUM).await;
+    make_available(&app, locum_id, 4).await;
+    let before = urgent_call(&app, 4).await;
+    assert_eq!(offers_for(&app, locum_id, &before).await, 1);
+
+    // Redis loses everything. (Readiness reports it until the rebuild; the
+    // background check may already have rebuilt, so that is not asserted.)
+    redis.flushall().await;
+
+    // The next call still finds her: the index is rebuilt from Postgres.
+    let after = urgent_call(&app, 4).await;
+    assert_eq!(offers_for(&app, locum_id, &after).await, 1, "nothing lost after the flush");
+    let r = app.request(reqwest::Method::GET, "/readyz", None, None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    // The earlier call's offer is still there (Postgres is the truth).
+    assert_eq!(offers_for(&app, locum_id, &before).await, 1);
+    app.stop().await;
+}
+
+async fn offers_for(app: &TestApp, user: Uuid, shift: &str) -> usize {
+    app.owner_query_ids(&format!(
+        "SELECT shift_id AS id FROM shift_offers WHERE user_id = '{user}' AND shift_id = '{shift}' AND withdrawn_at IS NULL"
+    ))
+    .await
+    .len()
+}
