@@ -19,7 +19,7 @@ use crate::api;
         api::auth::register, api::auth::login, api::auth::refresh, api::auth::logout, api::auth::accept_invitation,
         api::me::get_me, api::me::update_me, api::me::change_password, api::me::get_worker_profile,
         api::me::put_worker_profile, api::me::add_registration, api::me::remove_registration, api::me::my_audit_log,
-        api::orgs::list_regions, api::orgs::list_organisations, api::orgs::get_organisation, api::orgs::list_hagros,
+        api::orgs::list_regions, api::orgs::list_organisations, api::orgs::get_organisation, api::orgs::list_hagros, api::orgs::get_settings, api::orgs::update_settings,
         api::practices::list_practices, api::practices::create_practice, api::practices::get_practice,
         api::sharing::list_agreements, api::sharing::create_agreement, api::sharing::revoke_agreement,
         api::invitations::create_invitation, api::invitations::list_invitations, api::invitations::revoke_invitation,

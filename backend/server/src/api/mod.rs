@@ -43,6 +43,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(orgs::list_organisations)
     .service(orgs::get_organisation)
     .service(orgs::list_hagros)
+    .service(orgs::get_settings)
+    .service(orgs::update_settings)
     .service(practices::list_practices)
     .service(practices::create_practice)
     .service(practices::get_practice)

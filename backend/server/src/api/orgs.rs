@@ -1,9 +1,12 @@
 //! Organisations (RHOs) and their HAGROs.
 
-use actix_web::{get, web};
+use actix_web::{get, patch, web};
+use diesel::prelude::*;
+use diesel_async::RunQueryDsl;
 use pb_store::models::{Hagro, Organisation};
+use pb_store::schema::organisations;
 use pb_store::{orgs, Scope};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -97,4 +100,108 @@ pub async fn list_hagros(
     }
     let list = state.db.tx(&user.scope, async |c| orgs::list_hagros(c, id).await.map_err(ApiError::from)).await?;
     Ok(web::Json(list.into_iter().map(Into::into).collect()))
+}
+
+/// An RHO's policies, kept as data.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationSettings {
+    /// Minutes a call stays with favourites and the HAGRO before the whole RHO sees it.
+    pub release_rho_after_minutes: i32,
+    /// Minutes after publication before partner RHOs see it.
+    pub release_partners_after_minutes: i32,
+    /// Minimum rest between two shifts of one person, in minutes.
+    pub min_rest_minutes: i32,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsPatch {
+    pub release_rho_after_minutes: Option<i32>,
+    pub release_partners_after_minutes: Option<i32>,
+    pub min_rest_minutes: Option<i32>,
+}
+
+async fn read_settings(c: &mut pb_store::AsyncPgConnection, id: Uuid) -> ApiResult<OrganisationSettings> {
+    let (rho, partners, rest): (i32, i32, i32) = organisations::table
+        .find(id)
+        .select((
+            organisations::release_rho_after_minutes,
+            organisations::release_partners_after_minutes,
+            organisations::min_rest_minutes,
+        ))
+        .first(c)
+        .await?;
+    Ok(OrganisationSettings {
+        release_rho_after_minutes: rho,
+        release_partners_after_minutes: partners,
+        min_rest_minutes: rest,
+    })
+}
+
+/// The RHO's release and rest policy (its coordinators).
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = OrganisationSettings), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[get("/organisations/{id}/settings")]
+pub async fn get_settings(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+) -> ApiResult<web::Json<OrganisationSettings>> {
+    let id = path.into_inner();
+    user.require_coordinator(id)?;
+    Ok(web::Json(state.db.tx(&user.scope, async |c| read_settings(c, id).await).await?))
+}
+
+/// Change the release delays and the minimum rest (its coordinators). New
+/// calls use them; calls already open keep their schedule.
+#[utoipa::path(tag = "organisations", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = SettingsPatch,
+    responses((status = 200, body = OrganisationSettings), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+#[patch("/organisations/{id}/settings")]
+pub async fn update_settings(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+    body: web::Json<SettingsPatch>,
+) -> ApiResult<web::Json<OrganisationSettings>> {
+    let id = path.into_inner();
+    user.require_coordinator(id)?;
+    let p = body.into_inner();
+    let week = 7 * 24 * 60;
+    for (field, v) in [
+        ("release_rho_after_minutes", p.release_rho_after_minutes),
+        ("release_partners_after_minutes", p.release_partners_after_minutes),
+    ] {
+        if v.is_some_and(|m| !(0..=week).contains(&m)) {
+            return Err(ApiError::invalid(field, "out_of_range", "between 0 and 10080 minutes"));
+        }
+    }
+    if p.min_rest_minutes.is_some_and(|m| !(0..=1440).contains(&m)) {
+        return Err(ApiError::invalid("min_rest_minutes", "out_of_range", "between 0 and 1440 minutes"));
+    }
+    let updated = state
+        .db
+        .tx(&Scope::System, async |c| -> ApiResult<_> {
+            let current = read_settings(c, id).await?;
+            let rho = p.release_rho_after_minutes.unwrap_or(current.release_rho_after_minutes);
+            let partners = p.release_partners_after_minutes.unwrap_or(current.release_partners_after_minutes);
+            if partners < rho {
+                return Err(ApiError::invalid(
+                    "release_partners_after_minutes",
+                    "before_rho_release",
+                    "partners cannot see a call before the whole RHO does",
+                ));
+            }
+            diesel::update(organisations::table.find(id))
+                .set((
+                    organisations::release_rho_after_minutes.eq(rho),
+                    organisations::release_partners_after_minutes.eq(partners),
+                    organisations::min_rest_minutes.eq(p.min_rest_minutes.unwrap_or(current.min_rest_minutes)),
+                ))
+                .execute(c)
+                .await?;
+            read_settings(c, id).await
+        })
+        .await?;
+    Ok(web::Json(updated))
 }

@@ -436,3 +436,51 @@ async fn offers_are_withdrawn_when_the_person_no_longer_fits() {
     assert!(!app.get("/api/v1/shifts", &locum).await.text.contains(&shift));
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn the_rho_sets_its_release_policy_as_data() {
+    let app = TestApp::spawn().await;
+    let kop = app.org_id("kop-noord-holland").await;
+    let path = format!("/api/v1/organisations/{kop}/settings");
+    let coordinator = app.login(COORDINATOR).await;
+    let r = app.get(&path, &coordinator).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(r.body["release_rho_after_minutes"], 30);
+
+    // Refusals.
+    let manager = app.login(MANAGER).await;
+    let r = app.request(Method::PATCH, &path, Some(&manager), Some(json!({"min_rest_minutes": 600}))).await;
+    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "coordinator_required"));
+    let zuid = app.login("coordinator.zuid@demo.personeelsbank.nl").await;
+    let r = app.request(Method::PATCH, &path, Some(&zuid), Some(json!({"min_rest_minutes": 600}))).await;
+    assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
+    for (body, code) in [
+        (json!({"release_rho_after_minutes": -1}), "out_of_range"),
+        (json!({"min_rest_minutes": 2000}), "out_of_range"),
+        (json!({"release_rho_after_minutes": 200, "release_partners_after_minutes": 100}), "before_rho_release"),
+    ] {
+        let r = app.request(Method::PATCH, &path, Some(&coordinator), Some(body.clone())).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+        assert_eq!(r.field_code(), code, "{body}");
+    }
+    let r = app.request(Method::PATCH, &path, Some(&coordinator), Some(json!({"hack": 1}))).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+
+    // Releasing everything at once: a plain call now reaches the partner locum immediately.
+    let r = app
+        .request(
+            Method::PATCH,
+            &path,
+            Some(&coordinator),
+            Some(json!({"release_rho_after_minutes": 0, "release_partners_after_minutes": 0})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let locum_id = app.user_id(LOCUM).await;
+    make_available(&app, locum_id, 5).await;
+    let practice = practice_of(&app, MANAGER).await;
+    let r = app.post("/api/v1/shifts", Some(&manager), day_cover(practice, 5)).await;
+    assert_eq!(r.body["released_tier"], 3, "{}", r.text);
+    assert_eq!(count_events(&app, locum_id, "offer", r.body["id"].as_str().unwrap()).await, 1);
+    app.stop().await;
+}
