@@ -183,6 +183,10 @@ CREATE POLICY availability_scope ON availability
            OR EXISTS (SELECT 1 FROM memberships m
                       WHERE m.user_id = availability.user_id AND m.org_id = ANY (pb_scope_orgs())));
 
+ALTER TABLE availability_exceptions ENABLE ROW LEVEL SECURITY;
+CREATE POLICY availability_exceptions_scope ON availability_exceptions
+    USING (EXISTS (SELECT 1 FROM availability a WHERE a.id = availability_exceptions.availability_id));
+
 ALTER TABLE practice_favourites ENABLE ROW LEVEL SECURITY;
 CREATE POLICY practice_favourites_scope ON practice_favourites
     USING (pb_scope_is_system() OR org_id = ANY (pb_scope_orgs()));

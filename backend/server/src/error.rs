@@ -160,6 +160,16 @@ fn constraint_error(constraint: &str) -> Option<ApiError> {
         "blocks_unique_key" => (StatusCode::CONFLICT, "already_blocked", "This block already exists"),
         "organisations_slug_key" => (StatusCode::CONFLICT, "slug_taken", "This organisation slug is taken"),
         "hagros_org_name_key" => (StatusCode::CONFLICT, "hagro_exists", "A HAGRO with this name exists"),
+        "organisations_release_order" => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "before_rho_release",
+            "Partners cannot see a call before the whole RHO does",
+        ),
+        "bookings_no_overlap" => {
+            (StatusCode::CONFLICT, "worker_already_booked", "This person is already booked at that time")
+        }
+        "bookings_shift_user_key" => (StatusCode::CONFLICT, "already_booked", "This person already has this call"),
+        "bookings_slot_key" => (StatusCode::CONFLICT, "shift_no_longer_open", "The call is no longer open"),
         "practices_hagro_same_org_fkey" => {
             (StatusCode::UNPROCESSABLE_ENTITY, "hagro_not_in_organisation", "The HAGRO belongs to another organisation")
         }

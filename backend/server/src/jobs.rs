@@ -3,7 +3,10 @@
 //! - widen calls whose next release tier is due (claimed with
 //!   `FOR UPDATE SKIP LOCKED`, so two instances never widen the same call);
 //! - expire calls that started unfilled, withdrawing their offers;
-//! - watch the live index and rebuild it from Postgres when it was lost.
+//! - watch the live index and rebuild it from Postgres when it was lost;
+//! - once a day, move the matching horizon: weekly availability is expanded
+//!   for the coming weeks only, so the index is rebuilt with the new days and
+//!   open calls entering the horizon are matched again.
 //!
 //! Each loop is a tick on an interval; a failed tick is logged and retried on
 //! the next one.
@@ -40,8 +43,18 @@ pub fn start(state: &web::Data<AppState>) -> Jobs {
     let calls = tokio::spawn(async move {
         let mut tick = tokio::time::interval(TICK);
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut horizon_day = crate::local_today();
         loop {
             tick.tick().await;
+            if crate::local_today() != horizon_day {
+                match move_horizon(&s).await {
+                    Ok(n) => {
+                        horizon_day = crate::local_today();
+                        tracing::info!(calls = n, "matching horizon moved to a new day");
+                    }
+                    Err(e) => tracing::warn!(error = %e, "moving the matching horizon failed"),
+                }
+            }
             if let Err(e) = release_due(&s).await {
                 tracing::warn!(error = %e, "releasing calls failed");
             }
@@ -70,8 +83,12 @@ pub async fn release_due(state: &AppState) -> Result<usize, ApiError> {
             Ok(ids)
         })
         .await?;
+    // One call failing to match must not hold back the others (their tier
+    // has moved already); the next tier release or change matches it again.
     for id in &released {
-        matching::offer_call(state, *id).await?;
+        if let Err(e) = matching::offer_call(state, *id).await {
+            tracing::warn!(error = %e, shift = %id, "matching a released call failed");
+        }
     }
     Ok(released.len())
 }
@@ -108,7 +125,12 @@ pub async fn expire_started(state: &AppState) -> Result<usize, ApiError> {
             let started = shifts::claim_expired(c, 100).await?;
             let mut recipients = Vec::new();
             for mut s in started.iter().cloned() {
-                s.status = "expired".into();
+                // An unpublished draft never reached anyone: it lapses as cancelled.
+                let draft = s.status == pb_domain::calls::ShiftStatus::Draft.code();
+                s.status = if draft { "cancelled".into() } else { "expired".into() };
+                if draft {
+                    s.cancel_reason = Some("not published before its start".into());
+                }
                 s.next_release_at = None;
                 shifts::save(c, &s).await?;
                 recipients.extend(matching::withdraw_offers(c, &s, "expired").await?);
@@ -120,4 +142,32 @@ pub async fn expire_started(state: &AppState) -> Result<usize, ApiError> {
         crate::realtime::notify(state, recipients).await;
     }
     Ok(n)
+}
+
+/// A new day: re-expand everyone's availability into the index and offer the
+/// open calls that start within the horizon again (existing offers stay; only
+/// people who newly fit are told). Returns how many calls were matched.
+pub async fn move_horizon(state: &AppState) -> Result<usize, ApiError> {
+    matching::rebuild(state).await?;
+    let now = Utc::now();
+    let open = state
+        .db
+        .tx(&Scope::System, async |c| {
+            shifts::list(
+                c,
+                &shifts::ShiftFilter {
+                    statuses: Some(vec!["open".into()]),
+                    starts_from: Some(now),
+                    starts_before: Some(now + ChronoDuration::days(pb_store::candidates::HORIZON_DAYS)),
+                    limit: 10_000,
+                    ..Default::default()
+                },
+            )
+            .await
+        })
+        .await?;
+    for s in &open {
+        matching::offer_call(state, s.id).await?;
+    }
+    Ok(open.len())
 }

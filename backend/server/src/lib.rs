@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub mod devdb;
 pub mod error;
+pub mod idempotency;
 pub mod jobs;
 pub mod mail;
 pub mod matching;
@@ -24,3 +25,9 @@ pub mod telemetry;
 pub mod web;
 
 pub use app::create_app;
+
+/// Today's date in the Netherlands. Agreements, registrations and checks are
+/// dated in local time; between 00:00 and 02:00 the UTC date is yesterday's.
+pub fn local_today() -> chrono::NaiveDate {
+    chrono::Utc::now().with_timezone(&chrono_tz::Europe::Amsterdam).date_naive()
+}

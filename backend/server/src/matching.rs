@@ -258,6 +258,80 @@ pub fn call_summary(s: &Shift) -> serde_json::Value {
     })
 }
 
+/// One offer about to be made.
+pub struct NewOffer {
+    pub user_id: Uuid,
+    pub tier: Tier,
+    pub score: i64,
+    pub reasons: serde_json::Value,
+    pub distance_km: Option<f64>,
+}
+
+impl NewOffer {
+    fn of(t: &TieredMatch) -> NewOffer {
+        NewOffer {
+            user_id: t.m.worker_id,
+            tier: t.tier,
+            score: t.m.score,
+            reasons: serde_json::to_value(&t.m.reasons).unwrap_or_default(),
+            distance_km: t.m.distance_km,
+        }
+    }
+}
+
+/// The terms matching looked at; a change means earlier results are stale.
+fn same_terms(a: &Shift, b: &Shift) -> bool {
+    (a.starts_at, a.ends_at, &a.profession, &a.kind, &a.required_skills, &a.his, a.his_required)
+        == (b.starts_at, b.ends_at, &b.profession, &b.kind, &b.required_skills, &b.his, b.his_required)
+        && (a.rate_cents, &a.engagement_type, a.max_distance_km, a.location_practice_id)
+            == (b.rate_cents, &b.engagement_type, b.max_distance_km, b.location_practice_id)
+}
+
+/// Record offers and announce them, in one transaction with the call locked:
+/// nothing is offered for a call that stopped being open, or whose terms
+/// changed since `matched_against` was read (whoever changed it matches it
+/// again). Returns the people newly offered, and who must be poked after commit.
+async fn record_and_announce(
+    state: &AppState,
+    matched_against: &Shift,
+    offers: Vec<NewOffer>,
+) -> Result<(Vec<Uuid>, Vec<Uuid>), ApiError> {
+    if offers.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let shift_id = matched_against.id;
+    state
+        .db
+        .tx(&Scope::System, async |c| -> Result<_, ApiError> {
+            let current = shifts::find_for_update(c, shift_id).await?;
+            if current.status != "open" || !same_terms(&current, matched_against) {
+                return Ok((Vec::new(), Vec::new()));
+            }
+            let rows: Vec<(Uuid, i16, i32)> = offers
+                .iter()
+                .map(|o| (o.user_id, o.tier.level(), o.score.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32))
+                .collect();
+            let new = shifts::record_offers(c, shift_id, current.org_id, &rows).await?;
+            if new.is_empty() {
+                return Ok((Vec::new(), Vec::new()));
+            }
+            let summary = call_summary(&current);
+            for o in offers.iter().filter(|o| new.contains(&o.user_id)) {
+                let mut payload = summary.clone();
+                payload["reasons"] = o.reasons.clone();
+                payload["distance_km"] = json!(o.distance_km);
+                events::append(c, o.user_id, "offer", Some(shift_id), payload).await?;
+            }
+            let managers = practice_managers(c, current.practice_id).await?;
+            let payload = json!({ "shift_id": shift_id, "new_candidates": new.len(), "tier": current.released_tier });
+            events::append_many(c, &managers, "candidates", Some(shift_id), payload).await?;
+            let mut recipients = new.clone();
+            recipients.extend(managers);
+            Ok((new, recipients))
+        })
+        .await
+}
+
 /// Offer an open call to everyone who fits within its released tier and has
 /// not been offered it yet. Returns the people newly offered.
 pub async fn offer_call(state: &AppState, shift_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
@@ -266,39 +340,10 @@ pub async fn offer_call(state: &AppState, shift_id: Uuid) -> Result<Vec<Uuid>, A
         return Ok(Vec::new());
     }
     let released = Tier::from_level(s.released_tier).unwrap_or(Tier::Inner);
-    let eligible: Vec<TieredMatch> = ranked(state, &s).await?.into_iter().filter(|t| t.tier <= released).collect();
-    let offers: Vec<(Uuid, i16, i32)> = eligible
-        .iter()
-        .map(|t| (t.m.worker_id, t.tier.level(), t.m.score.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32))
-        .collect();
-    let (new, managers) = state
-        .db
-        .tx(&Scope::System, async |c| -> Result<_, ApiError> {
-            // Re-check under lock: the call may have been cancelled meanwhile.
-            let current = shifts::find_for_update(c, shift_id).await?;
-            if current.status != "open" {
-                return Ok((Vec::new(), Vec::new()));
-            }
-            let new = shifts::record_offers(c, shift_id, current.org_id, &offers).await?;
-            let summary = call_summary(&current);
-            for t in eligible.iter().filter(|t| new.contains(&t.m.worker_id)) {
-                let mut payload = summary.clone();
-                payload["reasons"] = serde_json::to_value(&t.m.reasons).unwrap_or_default();
-                payload["distance_km"] = json!(t.m.distance_km);
-                events::append(c, t.m.worker_id, "offer", Some(shift_id), payload).await?;
-            }
-            let managers = practice_managers(c, current.practice_id).await?;
-            if !new.is_empty() {
-                let payload =
-                    json!({ "shift_id": shift_id, "new_candidates": new.len(), "tier": current.released_tier });
-                events::append_many(c, &managers, "candidates", Some(shift_id), payload).await?;
-            }
-            Ok((new, managers))
-        })
-        .await?;
-    if !new.is_empty() {
-        let mut recipients = new.clone();
-        recipients.extend(managers);
+    let offers: Vec<NewOffer> =
+        ranked(state, &s).await?.iter().filter(|t| t.tier <= released).map(NewOffer::of).collect();
+    let (new, recipients) = record_and_announce(state, &s, offers).await?;
+    if !recipients.is_empty() {
         crate::realtime::notify(state, recipients).await;
     }
     Ok(new)
@@ -319,7 +364,25 @@ pub async fn refresh_worker(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>
     let now = Utc::now();
     let loaded = state.db.tx(&Scope::System, async |c| candidates::load(c, Some(&[user_id]), now).await).await?;
     let Some(me) = loaded.into_iter().next() else {
+        // No profile any more, or disabled: out of the index, offers withdrawn.
         state.index.remove(user_id).await.map_err(MatchError::from)?;
+        let withdrawn = state
+            .db
+            .tx(&Scope::System, async |c| -> Result<Vec<Uuid>, StoreError> {
+                let mut gone = Vec::new();
+                for offer in shifts::live_offers_of_user(c, user_id).await? {
+                    if shifts::withdraw_offer(c, offer.shift_id, user_id).await? {
+                        let payload = json!({ "shift_id": offer.shift_id, "reason": "no_longer_fits" });
+                        events::append(c, user_id, "offer_withdrawn", Some(offer.shift_id), payload).await?;
+                        gone.push(offer.shift_id);
+                    }
+                }
+                Ok(gone)
+            })
+            .await?;
+        if !withdrawn.is_empty() {
+            crate::realtime::notify(state, vec![user_id]).await;
+        }
         return Ok(Vec::new());
     };
     ensure_intact(state).await?;
@@ -361,32 +424,15 @@ pub async fn refresh_worker(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>
         if tier.level() > s.released_tier {
             continue;
         }
-        let score = m.score.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
-        let managers = state
-            .db
-            .tx(&Scope::System, async |c| -> Result<_, ApiError> {
-                let new = shifts::record_offers(c, s.id, s.org_id, &[(user_id, tier.level(), score)]).await?;
-                if new.is_empty() {
-                    return Ok(None);
-                }
-                let mut payload = call_summary(&s);
-                payload["reasons"] = serde_json::to_value(&m.reasons).unwrap_or_default();
-                payload["distance_km"] = json!(m.distance_km);
-                events::append(c, user_id, "offer", Some(s.id), payload).await?;
-                let managers = practice_managers(c, s.practice_id).await?;
-                events::append_many(
-                    c,
-                    &managers,
-                    "candidates",
-                    Some(s.id),
-                    json!({ "shift_id": s.id, "new_candidates": 1 }),
-                )
-                .await?;
-                Ok(Some(managers))
-            })
-            .await?;
-        if let Some(mut recipients) = managers {
-            recipients.push(user_id);
+        let offer = NewOffer {
+            user_id,
+            tier,
+            score: m.score,
+            reasons: serde_json::to_value(&m.reasons).unwrap_or_default(),
+            distance_km: m.distance_km,
+        };
+        let (_, recipients) = record_and_announce(state, &s, vec![offer]).await?;
+        if !recipients.is_empty() {
             crate::realtime::notify(state, recipients).await;
             offered_calls.push(s.id);
         }
@@ -423,4 +469,14 @@ async fn withdraw_unfit(state: &AppState, me: &pb_domain::matching::Candidate) -
         }
     }
     Ok(())
+}
+
+/// After a committed change to a person (profile, registrations, bookings,
+/// account status): re-index and re-match them. Failures are logged, not
+/// returned: the change itself stands, and the next change or index rebuild
+/// catches up.
+pub async fn refresh_after_change(state: &AppState, user_id: Uuid) {
+    if let Err(e) = refresh_worker(state, user_id).await {
+        tracing::warn!(error = %e, "could not refresh a person's matches after a change");
+    }
 }

@@ -30,6 +30,8 @@ use crate::api;
         api::availability::list_availability, api::availability::delete_availability,
         api::relations::list_favourites, api::relations::add_favourite, api::relations::remove_favourite,
         api::relations::create_block, api::relations::list_blocks, api::relations::delete_block,
+        api::bookings::accept, api::bookings::list_applications, api::bookings::confirm_application,
+        api::bookings::invite, api::bookings::decline, api::bookings::list_bookings, api::bookings::cancel_booking,
         api::shifts::create_shift, api::shifts::list_shifts, api::shifts::get_shift, api::shifts::update_shift,
         api::shifts::cancel_shift, api::shifts::list_candidates, api::shifts::release_shift,
         crate::realtime::ws::issue_ticket,
@@ -49,6 +51,7 @@ use crate::api;
         (name = "availability", description = "Published availability: one-off windows, weekly patterns, available now"),
         (name = "relations", description = "Practice favourites and blocks between practices and people"),
         (name = "shifts", description = "Staffing calls (oproepen) and their candidates"),
+        (name = "bookings", description = "Accepting, confirming, inviting and cancelling: bookings exactly once"),
         (name = "realtime", description = "WebSocket push: tickets for `GET /api/v1/ws`"),
         (name = "health", description = "Liveness and readiness (served at the root, not under /api/v1)"),
     )

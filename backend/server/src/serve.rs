@@ -3,7 +3,6 @@
 
 use actix_web::{web, HttpServer};
 use anyhow::Context;
-use chrono::Utc;
 use pb_store::pool::PoolSettings;
 use pb_store::{Db, Scope};
 use secrecy::ExposeSecret;
@@ -94,7 +93,7 @@ pub async fn build_state(config: Arc<Config>, app_url: &str) -> anyhow::Result<A
 /// Load the demo region into an empty database. Returns whether it did.
 pub async fn seed_demo(state: &AppState) -> anyhow::Result<bool> {
     let hash = state.hasher.hash(crate::demo::DEMO_PASSWORD).await?;
-    let today = Utc::now().date_naive();
+    let today = crate::local_today();
     let seeded = state
         .db
         .tx(&Scope::System, async |c| -> Result<bool, pb_store::StoreError> {
@@ -158,6 +157,14 @@ pub struct Background {
 /// Fill the live index from Postgres, then start push delivery and the
 /// matching jobs. Used by `run` and by the test harness.
 pub async fn start_background(state: &web::Data<AppState>) -> anyhow::Result<Background> {
-    crate::matching::rebuild(state).await.map_err(|e| anyhow::anyhow!("building the live index: {e}"))?;
+    // An in-process index starts empty; a shared Redis index another instance
+    // keeps is rebuilt only when it was lost (a rolling restart must not wipe it).
+    let needed = match &state.index {
+        crate::matching::LiveIndex::InProcess(_) => true,
+        crate::matching::LiveIndex::Redis(_) => !state.index.is_intact().await.unwrap_or(false),
+    };
+    if needed {
+        crate::matching::rebuild(state).await.map_err(|e| anyhow::anyhow!("building the live index: {e}"))?;
+    }
     Ok(Background { _realtime: crate::realtime::start(state), _jobs: crate::jobs::start(state) })
 }

@@ -68,6 +68,7 @@ pub async fn load(
         .load(conn)
         .await?;
     let avail = of_users(conn, &ids, now).await?;
+    let booked = crate::bookings::confirmed_windows(conn, &ids, now - Duration::days(1)).await?;
     // Group once: per-person scans over all rows would be quadratic at national scale.
     let mut orgs_of: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     for (u, o) in orgs {
@@ -80,6 +81,10 @@ pub async fn load(
     let mut blocks_of: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     for (u, p) in worker_blocks {
         blocks_of.entry(u).or_default().push(p);
+    }
+    let mut booked_of: HashMap<Uuid, Vec<TimeWindow>> = HashMap::new();
+    for (u, s, e) in booked {
+        booked_of.entry(u).or_default().extend(TimeWindow::new(s, e).ok());
     }
     let mut avail_of: HashMap<Uuid, Vec<(Availability, Vec<NaiveDate>)>> = HashMap::new();
     for (a, ex) in avail {
@@ -144,8 +149,7 @@ pub async fn load(
                     })
                     .collect(),
                 available,
-                // Confirmed bookings arrive with the bookings capability.
-                booked: Vec::new(),
+                booked: booked_of.remove(&id).unwrap_or_default(),
                 blocks_practices: blocks_of.remove(&id).unwrap_or_default(),
             };
             LoadedCandidate { candidate, employer_practice_id: p.employer_practice_id }

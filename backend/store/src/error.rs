@@ -49,8 +49,7 @@ impl From<DieselError> for StoreError {
                     DatabaseErrorKind::ForeignKeyViolation => Some(ConflictKind::ForeignKey),
                     DatabaseErrorKind::CheckViolation => Some(ConflictKind::Check),
                     DatabaseErrorKind::NotNullViolation => Some(ConflictKind::NotNull),
-                    // diesel has no kind for 23P01; it arrives as Unknown with the constraint set.
-                    DatabaseErrorKind::Unknown if info.constraint_name().is_some() => Some(ConflictKind::Exclusion),
+                    DatabaseErrorKind::ExclusionViolation => Some(ConflictKind::Exclusion),
                     _ => None,
                 };
                 match (kind, info.constraint_name()) {

@@ -9,9 +9,11 @@
 
 pub mod audit;
 pub mod availability;
+pub mod bookings;
 pub mod candidates;
 pub mod error;
 pub mod events;
+pub mod idempotency;
 pub mod migrate;
 pub mod models;
 pub mod orgs;

@@ -70,6 +70,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    bookings (id) {
+        id -> Uuid,
+        shift_id -> Uuid,
+        slot -> Int4,
+        user_id -> Uuid,
+        org_id -> Uuid,
+        practice_id -> Uuid,
+        during -> Tstzrange,
+        engagement_type -> Text,
+        rate_cents -> Int4,
+        status -> Text,
+        source -> Text,
+        created_at -> Timestamptz,
+        cancelled_at -> Nullable<Timestamptz>,
+        cancelled_by -> Nullable<Text>,
+        cancelled_by_user -> Nullable<Uuid>,
+        cancel_reason -> Nullable<Text>,
+        late_cancellation -> Bool,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::*;
     use super::sql_types::Xid8;
 
@@ -100,6 +122,23 @@ diesel::table! {
         org_id -> Uuid,
         name -> Text,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> Uuid,
+        key -> Text,
+        method -> Text,
+        path -> Text,
+        request_hash -> Bytea,
+        status -> Text,
+        response_status -> Nullable<Int2>,
+        response_body -> Nullable<Jsonb>,
+        lock_token -> Uuid,
+        created_at -> Timestamptz,
+        completed_at -> Nullable<Timestamptz>,
+        locked_until -> Timestamptz,
     }
 }
 
@@ -141,6 +180,8 @@ diesel::table! {
         release_rho_after_minutes -> Int4,
         release_partners_after_minutes -> Int4,
         min_rest_minutes -> Int4,
+        cancel_notice_practice_hours -> Int4,
+        cancel_notice_worker_hours -> Int4,
     }
 }
 
@@ -171,6 +212,7 @@ diesel::table! {
         phone -> Nullable<Text>,
         email -> Nullable<Text>,
         created_at -> Timestamptz,
+        instant_booking_tier -> Int2,
     }
 }
 
@@ -211,6 +253,18 @@ diesel::table! {
         created_by -> Nullable<Uuid>,
         created_at -> Timestamptz,
         revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    shift_applications (id) {
+        id -> Uuid,
+        shift_id -> Uuid,
+        user_id -> Uuid,
+        org_id -> Uuid,
+        status -> Text,
+        created_at -> Timestamptz,
+        decided_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -257,6 +311,7 @@ diesel::table! {
         version -> Int4,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        booked_slots -> Int4,
     }
 }
 
@@ -307,13 +362,17 @@ diesel::table! {
 diesel::joinable!(availability_exceptions -> availability (availability_id));
 diesel::joinable!(background_checks -> organisations (org_id));
 diesel::joinable!(blocks -> practices (practice_id));
+diesel::joinable!(bookings -> shifts (shift_id));
 diesel::joinable!(hagros -> organisations (org_id));
+diesel::joinable!(idempotency_keys -> users (user_id));
 diesel::joinable!(invitations -> organisations (org_id));
 diesel::joinable!(memberships -> organisations (org_id));
 diesel::joinable!(memberships -> users (user_id));
 diesel::joinable!(practices -> organisations (org_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(registrations -> users (user_id));
+diesel::joinable!(shift_applications -> shifts (shift_id));
+diesel::joinable!(shift_applications -> users (user_id));
 diesel::joinable!(shift_offers -> shifts (shift_id));
 diesel::joinable!(shift_offers -> users (user_id));
 diesel::joinable!(shifts -> users (created_by));
@@ -328,9 +387,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     availability_exceptions,
     background_checks,
     blocks,
+    bookings,
     event_log_state,
     events,
     hagros,
+    idempotency_keys,
     invitations,
     memberships,
     organisations,
@@ -339,6 +400,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     registrations,
     sharing_agreements,
+    shift_applications,
     shift_offers,
     shifts,
     users,

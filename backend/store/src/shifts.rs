@@ -166,7 +166,9 @@ pub struct Offer {
     pub withdrawn_at: Option<DateTime<Utc>>,
 }
 
-/// Record offers; returns the people who had not been offered this call before.
+/// Record offers; returns the people who did not hold a live offer for this
+/// call: never offered, or offered once and withdrawn since because they
+/// stopped fitting. Someone who declined it or is booked on it is not offered again.
 #[tracing::instrument(skip_all)]
 pub async fn record_offers(
     conn: &mut AsyncPgConnection,
@@ -177,24 +179,34 @@ pub async fn record_offers(
     if offers.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<_> = offers
-        .iter()
-        .map(|(user, tier, score)| {
-            (
-                shift_offers::shift_id.eq(shift_id),
-                shift_offers::user_id.eq(*user),
-                shift_offers::org_id.eq(org_id),
-                shift_offers::tier.eq(*tier),
-                shift_offers::score.eq(*score),
-            )
-        })
-        .collect();
-    Ok(diesel::insert_into(shift_offers::table)
-        .values(rows)
-        .on_conflict_do_nothing()
-        .returning(shift_offers::user_id)
-        .get_results(conn)
-        .await?)
+    let users: Vec<Uuid> = offers.iter().map(|o| o.0).collect();
+    let tiers: Vec<i16> = offers.iter().map(|o| o.1).collect();
+    let scores: Vec<i32> = offers.iter().map(|o| o.2).collect();
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        user_id: Uuid,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "INSERT INTO shift_offers (shift_id, user_id, org_id, tier, score) \
+         SELECT $1, u, $2, t, s FROM unnest($3::uuid[], $4::smallint[], $5::integer[]) AS x(u, t, s) \
+         ON CONFLICT (shift_id, user_id) DO UPDATE \
+             SET withdrawn_at = NULL, tier = EXCLUDED.tier, score = EXCLUDED.score, offered_at = now() \
+             WHERE shift_offers.withdrawn_at IS NOT NULL \
+               AND NOT EXISTS (SELECT 1 FROM shift_applications a WHERE a.shift_id = shift_offers.shift_id \
+                               AND a.user_id = shift_offers.user_id AND a.status IN ('declined', 'withdrawn')) \
+               AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.shift_id = shift_offers.shift_id \
+                               AND b.user_id = shift_offers.user_id AND b.status = 'confirmed') \
+         RETURNING user_id",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(shift_id)
+    .bind::<diesel::sql_types::Uuid, _>(org_id)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(users)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::SmallInt>, _>(tiers)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Integer>, _>(scores)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.user_id).collect())
 }
 
 /// Withdraw every live offer of a call; returns who had one.
@@ -244,4 +256,20 @@ pub async fn withdraw_offer(conn: &mut AsyncPgConnection, shift_id: Uuid, user_i
     .execute(conn)
     .await?;
     Ok(n == 1)
+}
+
+/// A person's offer for a call, live or withdrawn.
+#[tracing::instrument(skip_all)]
+pub async fn offer_of(
+    conn: &mut AsyncPgConnection,
+    shift_id: Uuid,
+    user_id: Uuid,
+) -> Result<Option<Offer>, StoreError> {
+    Ok(shift_offers::table
+        .filter(shift_offers::shift_id.eq(shift_id))
+        .filter(shift_offers::user_id.eq(user_id))
+        .select(Offer::as_select())
+        .first(conn)
+        .await
+        .optional()?)
 }

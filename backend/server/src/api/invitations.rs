@@ -3,7 +3,8 @@
 //! `POST /api/v1/auth/invitations/accept`. The token is only in the mail: the
 //! API never returns it, so the inviter cannot take over the account.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use pb_domain::{Email, MembershipRole};
 use pb_store::audit::{self, NewAuditEntry};
@@ -16,6 +17,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::idempotency::{self, Answer, Reservation};
 use crate::mail::{html_escape, Mail};
 use crate::secrets::{hash_token, new_token};
 use crate::state::AppState;
@@ -73,14 +75,33 @@ pub struct InvitationInput {
 /// Invite someone by e-mail. Coordinators invite into their RHO; a practice
 /// manager may invite another manager for their own practice.
 #[utoipa::path(tag = "invitations", security(("bearer" = [])), request_body = InvitationInput,
-    responses((status = 201, body = InvitationView), (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters, e.g. a UUID. \
+        A retry with the same key and body replays the first answer (with `Idempotency-Replayed: true`) instead of \
+        inviting again. Keys are per user and kept for 24 hours.")),
+    responses((status = 201, body = InvitationView, headers(("Idempotency-Replayed" = String, description = "`true` on a replayed answer"))),
+        (status = 400, body = Problem, description = "`invalid_json`, `invalid_idempotency_key`"), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`idempotency_request_in_flight`: the first request with this key is still running"),
+        (status = 422, body = Problem, description = "`validation_failed`; `idempotency_key_reused`: the key was used for another request")))]
 #[post("/invitations")]
 pub async fn create_invitation(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<InvitationInput>,
+    req: HttpRequest,
+    body: web::Json<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.into_inner();
+    let b: InvitationInput = idempotency::parse_body(&body)?;
+    idempotency::idempotent(&state, &user, &req, &body, async |reservation| {
+        create_invitation_work(&state, &user, b, reservation).await
+    })
+    .await
+}
+
+async fn create_invitation_work(
+    state: &AppState,
+    user: &AuthUser,
+    b: InvitationInput,
+    reservation: &Reservation,
+) -> ApiResult<Answer> {
     let org = b.organisation_id;
     match (b.role, b.practice_id) {
         (MembershipRole::Admin, _) => {
@@ -101,7 +122,7 @@ pub async fn create_invitation(
     }
     let token = new_token();
     let expires_at = Utc::now() + state.config.auth.invitation_ttl;
-    let (inv, org_name) = state
+    let (inv, org_name, view) = state
         .db
         .tx(&user.scope, async |c| -> ApiResult<_> {
             if let Some(p) = b.practice_id {
@@ -137,7 +158,9 @@ pub async fn create_invitation(
                 },
             )
             .await?;
-            Ok((inv, org_row.name))
+            let view = idempotency::to_json(&InvitationView::from(inv.clone()))?;
+            reservation.complete(c, StatusCode::CREATED, &view).await?;
+            Ok((inv, org_row.name, view))
         })
         .await?;
     let link = format!("{}/invitation?token={}", state.config.http.public_url, token);
@@ -146,7 +169,7 @@ pub async fn create_invitation(
         // The invitation stands; the coordinator sees it as open and can re-invite.
         tracing::error!(error = %e, invitation = %inv.id, "invitation mail not sent");
     }
-    Ok(HttpResponse::Created().json(InvitationView::from(inv)))
+    Ok((StatusCode::CREATED, view))
 }
 
 fn role_nl(role: &str) -> &'static str {

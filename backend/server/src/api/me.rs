@@ -312,6 +312,7 @@ pub async fn put_worker_profile(
             Ok(workers::upsert_profile(c, &row).await?)
         })
         .await?;
+    crate::matching::refresh_after_change(&state, user.id).await;
     Ok(web::Json(saved.into()))
 }
 
@@ -354,6 +355,7 @@ pub async fn add_registration(
             Ok(workers::add_registration(c, user.id, body.register.code(), &number, body.expires_on).await?)
         })
         .await?;
+    crate::matching::refresh_after_change(&state, user.id).await;
     Ok(HttpResponse::Created().json(RegistrationView::own(reg)))
 }
 
@@ -371,6 +373,7 @@ pub async fn remove_registration(
         .tx(&user.scope, async |c| workers::remove_registration(c, user.id, id).await.map_err(ApiError::from))
         .await?;
     if removed {
+        crate::matching::refresh_after_change(&state, user.id).await;
         Ok(HttpResponse::NoContent().finish())
     } else {
         Err(ApiError::not_found())

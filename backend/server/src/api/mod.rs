@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod auth;
 pub mod availability;
+pub mod bookings;
 pub mod health;
 pub mod invitations;
 pub mod me;
@@ -59,6 +60,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(workers::add_check)
     .service(workers::disable_user)
     .service(workers::enable_user)
+    .service(bookings::accept)
+    .service(bookings::list_applications)
+    .service(bookings::confirm_application)
+    .service(bookings::invite)
+    .service(bookings::decline)
+    .service(bookings::list_bookings)
+    .service(bookings::cancel_booking)
     .service(shifts::create_shift)
     .service(shifts::list_shifts)
     .service(shifts::get_shift)

@@ -102,7 +102,7 @@ async fn practice_for_staff(state: &AppState, user: &AuthUser, id: Uuid) -> ApiR
 /// May the practice's RHO see this person (own worker, or shared under an
 /// agreement in force for one of their professions)? Otherwise 404.
 async fn person_for_practice(state: &AppState, practice: &Practice, person: Uuid) -> ApiResult<Access> {
-    let today = Utc::now().date_naive();
+    let today = crate::local_today();
     let (profile, person_orgs, agreements) = state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {

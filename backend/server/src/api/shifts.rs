@@ -5,7 +5,8 @@
 //! stored in UTC (`starts_at`), so a night shift over a DST change has its
 //! real length.
 
-use actix_web::{delete, get, patch, post, web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use chrono_tz::Europe::Amsterdam;
 use pb_domain::calls::{initial_release, may_request, ReleasePolicy, ShiftStatus, Tier};
@@ -24,6 +25,7 @@ use uuid::Uuid;
 use crate::api::local_datetime;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::idempotency::{self, Answer, Reservation};
 use crate::matching;
 use crate::state::AppState;
 
@@ -233,8 +235,11 @@ async fn release_policy(conn: &mut AsyncPgConnection, org: Uuid) -> ApiResult<Re
 
 /// Mark a call open at tier 1 (or all tiers when urgent), in the caller's transaction.
 async fn publish(conn: &mut AsyncPgConnection, s: &mut Shift) -> ApiResult<()> {
-    let policy = release_policy(conn, s.org_id).await?;
     let now = Utc::now();
+    if s.starts_at <= now {
+        return Err(ApiError::invalid("starts_at", "shift_in_past", "the shift must start in the future"));
+    }
+    let policy = release_policy(conn, s.org_id).await?;
     let (tier, next) = initial_release(&policy, now, s.urgent);
     s.status = ShiftStatus::Open.code().into();
     s.published_at = Some(now);
@@ -246,18 +251,36 @@ async fn publish(conn: &mut AsyncPgConnection, s: &mut Shift) -> ApiResult<()> {
 /// Post a call. Published at once unless `publish: false`; matching people get
 /// an offer within moments, favourites and the HAGRO first.
 #[utoipa::path(tag = "shifts", security(("bearer" = [])), request_body = ShiftInput,
-    responses((status = 201, body = ShiftView), (status = 400, body = Problem), (status = 403, body = Problem),
+    params(("Idempotency-Key" = Option<String>, Header, description = "1 to 255 visible ASCII characters, e.g. a UUID. \
+        A retry with the same key and body replays the first answer (with `Idempotency-Replayed: true`) instead of \
+        posting the call again. Keys are per user and kept for 24 hours.")),
+    responses((status = 201, body = ShiftView, headers(("Idempotency-Replayed" = String, description = "`true` on a replayed answer"))),
+        (status = 400, body = Problem, description = "`invalid_json`, `invalid_idempotency_key`"), (status = 403, body = Problem),
         (status = 404, body = Problem),
-        (status = 422, body = Problem, description = "`validation_failed`: `shift_in_past`, `end_before_start`, `shift_too_long`, `role_not_allowed_here`, ...")))]
+        (status = 409, body = Problem, description = "`idempotency_request_in_flight`: the first request with this key is still running"),
+        (status = 422, body = Problem, description = "`validation_failed`: `shift_in_past`, `end_before_start`, `shift_too_long`, `role_not_allowed_here`, ...; `idempotency_key_reused`: the key was used for another request")))]
 #[post("/shifts")]
 pub async fn create_shift(
     state: web::Data<AppState>,
     user: AuthUser,
-    body: web::Json<ShiftInput>,
+    req: HttpRequest,
+    body: web::Json<serde_json::Value>,
 ) -> ApiResult<HttpResponse> {
-    let b = body.into_inner();
-    let practice = load_practice(&state, &user, b.practice_id).await?;
-    require_practice_staff(&user, &practice)?;
+    let b: ShiftInput = idempotency::parse_body(&body)?;
+    idempotency::idempotent(&state, &user, &req, &body, async |reservation| {
+        create_shift_work(&state, &user, b, reservation).await
+    })
+    .await
+}
+
+async fn create_shift_work(
+    state: &AppState,
+    user: &AuthUser,
+    b: ShiftInput,
+    reservation: &Reservation,
+) -> ApiResult<Answer> {
+    let practice = load_practice(state, user, b.practice_id).await?;
+    require_practice_staff(user, &practice)?;
     let location = match b.location_practice_id {
         None => practice.clone(),
         Some(id) => {
@@ -318,19 +341,23 @@ pub async fn create_shift(
         updated_at: now,
     };
     let publish_now = b.publish.unwrap_or(true);
-    let saved = state
+    let (id, view) = state
         .db
         .tx(&user.scope, async |c| -> ApiResult<_> {
             if publish_now {
                 publish(c, &mut shift).await?;
             }
-            Ok(shifts::insert(c, &shift).await?)
+            let saved = shifts::insert(c, &shift).await?;
+            let id = saved.id;
+            let view = idempotency::to_json(&ShiftView::from(saved))?;
+            reservation.complete(c, StatusCode::CREATED, &view).await?;
+            Ok((id, view))
         })
         .await?;
     if publish_now {
-        matching::offer_call(&state, saved.id).await?;
+        matching::offer_call(state, id).await?;
     }
-    Ok(HttpResponse::Created().json(ShiftView::from(saved)))
+    Ok((StatusCode::CREATED, view))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -550,7 +577,8 @@ pub async fn update_shift(
         return cancel(&state, &user, id, reason).await.map(web::Json);
     }
     if let Some(t) = target {
-        if t != status && (!status.can_become(t) || t != ShiftStatus::Open) {
+        // By hand only a draft is published; filling and reopening follow bookings.
+        if t != status && !(status == ShiftStatus::Draft && t == ShiftStatus::Open) {
             return Err(ApiError::conflict(
                 "invalid_transition",
                 format!("a {} call cannot become {}", status.code(), t.code()),

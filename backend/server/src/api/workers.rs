@@ -237,7 +237,7 @@ pub async fn list_workers(
         p.parse::<Profession>()
             .map_err(|_| ApiError::invalid("profession", "unknown_profession", "unknown profession code"))?;
     }
-    let today = Utc::now().date_naive();
+    let today = crate::local_today();
     let mut source_orgs = vec![org];
     source_orgs.extend(user.agreements.iter().filter(|a| a.to_org == org).map(|a| a.from_org));
     let filter = WorkerFilter { org_ids: source_orgs, profession: query.profession.clone(), after, limit: limit + 1 };
@@ -292,7 +292,7 @@ fn entry(
 /// with system scope; the personal data itself is then read under the
 /// caller's own scope. Another tenant's worker answers 404.
 async fn decide_access(state: &AppState, user: &AuthUser, subject: Uuid) -> ApiResult<Access> {
-    let today = Utc::now().date_naive();
+    let today = crate::local_today();
     let (orgs, profile) = state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
@@ -390,7 +390,7 @@ pub async fn add_check(
     if !["vog", "previous_employer", "big_measures"].contains(&body.kind.as_str()) {
         return Err(ApiError::invalid("kind", "unknown_check_kind", "vog, previous_employer or big_measures"));
     }
-    if body.checked_on > Utc::now().date_naive() {
+    if body.checked_on > crate::local_today() {
         return Err(ApiError::invalid("checked_on", "in_future", "a check cannot be done in the future"));
     }
     if body.note.as_ref().is_some_and(|n| n.len() > 500) {
@@ -467,6 +467,7 @@ async fn set_disabled(state: &AppState, user: &AuthUser, subject: Uuid, disabled
         // Open WebSockets on this instance close now; others refuse new tickets.
         state.realtime.hub.disconnect_user(subject);
     }
+    crate::matching::refresh_after_change(state, subject).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

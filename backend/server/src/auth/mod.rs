@@ -14,7 +14,6 @@ pub mod jwt;
 pub mod password;
 
 use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpRequest};
-use chrono::Utc;
 use futures_util::future::LocalBoxFuture;
 use pb_domain::tenancy::{Actor, Membership, SharingAgreement};
 use pb_domain::{Language, MembershipRole, Profession};
@@ -132,7 +131,7 @@ async fn resolve(state: &AppState, token: &str) -> ApiResult<AuthUser> {
     if claims.iat < user.sessions_valid_after.timestamp() {
         return Err(invalid_session());
     }
-    let today = Utc::now().date_naive();
+    let today = crate::local_today();
     let actor = Actor { memberships: memberships.iter().filter_map(to_domain_membership).collect() };
     let agreements: Vec<SharingAgreement> =
         agreements.into_iter().map(to_domain_agreement).filter(|a| a.in_force_on(today)).collect();

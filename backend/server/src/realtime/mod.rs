@@ -16,7 +16,8 @@
 //!   to the local connections of its recipient;
 //! - one task per connection ([`ws`]): backlog from the client's cursor, then
 //!   live events (deduplicated by cursor), heartbeats;
-//! - one pruner task: events older than 7 days, expired tickets.
+//! - one pruner task: events older than 7 days, expired tickets, idempotency
+//!   keys older than a day (`crate::idempotency::RETENTION`).
 //!
 //! Across instances, every instance's reader reads the shared log, so an event
 //! written anywhere reaches its recipient wherever they are connected; a Redis
@@ -41,7 +42,7 @@ pub mod ws;
 
 use actix_web::web;
 use pb_live::{Bus, BusError, InProcessBus, Poke};
-use pb_store::{events, tickets, Db, Scope};
+use pb_store::{events, idempotency, tickets, Db, Scope};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -133,7 +134,7 @@ pub fn start(state: &web::Data<AppState>) -> Tasks {
     Tasks { handles: vec![reader, pruner] }
 }
 
-/// Keep the event log and the ticket table from growing without bound.
+/// Keep the event log, the ticket table and the idempotency keys from growing without bound.
 async fn run_pruner(db: Db, every: Duration, retention: Duration) {
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(60), every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -141,12 +142,18 @@ async fn run_pruner(db: Db, every: Duration, retention: Duration) {
         tick.tick().await;
         let outcome = db
             .tx(&Scope::System, async |c| -> Result<_, pb_store::StoreError> {
-                Ok((events::prune(c, retention).await?, tickets::purge_expired(c).await?))
+                Ok((
+                    events::prune(c, retention).await?,
+                    tickets::purge_expired(c).await?,
+                    idempotency::prune(c, crate::idempotency::RETENTION).await?,
+                ))
             })
             .await;
         match outcome {
-            Ok((0, 0)) => {}
-            Ok((events, tickets)) => tracing::info!(events, tickets, "pruned the event log and expired tickets"),
+            Ok((0, 0, 0)) => {}
+            Ok((events, tickets, idempotency_keys)) => {
+                tracing::info!(events, tickets, idempotency_keys, "pruned the event log, tickets and idempotency keys")
+            }
             Err(error) => tracing::warn!(%error, "pruning the event log failed"),
         }
     }

@@ -8,6 +8,8 @@ mod support;
 mod auth;
 mod availability;
 mod basics;
+mod bookings;
+mod idempotency;
 mod me;
 mod realtime;
 mod rls;

@@ -484,3 +484,48 @@ async fn the_rho_sets_its_release_policy_as_data() {
     assert_eq!(count_events(&app, locum_id, "offer", r.body["id"].as_str().unwrap()).await, 1);
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn started_calls_expire_drafts_lapse_and_a_new_day_rematches() {
+    let app = TestApp::spawn().await;
+    let manager = app.login(MANAGER).await;
+    let locum_id = app.user_id(LOCUM).await;
+    let practice = practice_of(&app, MANAGER).await;
+    make_available(&app, locum_id, 3).await;
+    let mut open = day_cover(practice, 3);
+    open["urgent"] = json!(true);
+    let open = app.post("/api/v1/shifts", Some(&manager), open).await.body["id"].as_str().unwrap().to_owned();
+    let mut draft = day_cover(practice, 4);
+    draft["publish"] = json!(false);
+    let draft = app.post("/api/v1/shifts", Some(&manager), draft).await.body["id"].as_str().unwrap().to_owned();
+
+    // A draft whose start has passed cannot be published.
+    app.owner_exec(&format!(
+        "UPDATE shifts SET starts_at = now() - interval '1 hour', ends_at = now() + interval '2 hours' WHERE id = '{draft}'"
+    ))
+    .await;
+    let r = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/shifts/{draft}"),
+            Some(&manager),
+            Some(json!({"version": 1, "status": "open"})),
+        )
+        .await;
+    assert_eq!(r.field_code(), "shift_in_past", "{}", r.text);
+
+    // A new day re-matches open calls without offering anyone twice.
+    personeelsbank::jobs::move_horizon(&app.state).await.unwrap();
+    assert_eq!(count_events(&app, locum_id, "offer", &open).await, 1);
+
+    // Both start: the open one expires (offers withdrawn), the draft lapses as cancelled.
+    app.owner_exec(&format!(
+        "UPDATE shifts SET starts_at = now() - interval '1 hour', ends_at = now() + interval '2 hours' WHERE id = '{open}'"
+    ))
+    .await;
+    assert_eq!(personeelsbank::jobs::expire_started(&app.state).await.unwrap(), 2);
+    assert_eq!(app.get(&format!("/api/v1/shifts/{open}"), &manager).await.body["status"], "expired");
+    assert_eq!(app.get(&format!("/api/v1/shifts/{draft}"), &manager).await.body["status"], "cancelled");
+    assert_eq!(count_events(&app, locum_id, "offer_withdrawn", &open).await, 1);
+    app.stop().await;
+}
