@@ -480,3 +480,13 @@ pub async fn refresh_after_change(state: &AppState, user_id: Uuid) {
         tracing::warn!(error = %e, "could not refresh a person's matches after a change");
     }
 }
+
+/// Offer a call after the change that opened or altered it has committed.
+/// A failure here must not turn a committed change into an error answer (the
+/// client would retry and post twice): it is logged, and the next tier
+/// release, horizon move or change matches the call again.
+pub async fn offer_call_after_commit(state: &AppState, shift_id: Uuid) {
+    if let Err(e) = offer_call(state, shift_id).await {
+        tracing::warn!(error = %e, shift = %shift_id, "matching a committed call failed; it will be retried");
+    }
+}

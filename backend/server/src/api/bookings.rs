@@ -4,7 +4,8 @@
 //! The database decides who wins (see `pb_store::bookings`): losers get 409
 //! `shift_no_longer_open` or `worker_already_booked`, never a 500.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::http::StatusCode;
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::Amsterdam;
 use pb_domain::tenancy::worker_access;
@@ -19,6 +20,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::idempotency::{self, Answer, Reservation};
 use crate::matching;
 use crate::state::AppState;
 
@@ -159,13 +161,31 @@ async fn book(
 /// Accept an offer. Booked at once when the offer came by named invitation or
 /// from a tier the practice books instantly; otherwise an application the
 /// practice confirms. Without a live offer the call is not visible: 404.
-#[utoipa::path(tag = "bookings", security(("bearer" = [])), params(("id" = Uuid, Path)),
+#[utoipa::path(tag = "bookings", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer on retry")),
     responses((status = 201, body = AcceptResponse, description = "booked"), (status = 202, body = AcceptResponse, description = "applied"),
         (status = 404, body = Problem),
         (status = 409, body = Problem, description = "`shift_no_longer_open`, `worker_already_booked` or `already_booked`")))]
 #[post("/shifts/{id}/accept")]
-pub async fn accept(state: web::Data<AppState>, user: AuthUser, path: web::Path<Uuid>) -> ApiResult<HttpResponse> {
+pub async fn accept(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    req: HttpRequest,
+    path: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
     let shift_id = path.into_inner();
+    idempotency::idempotent(&state, &user, &req, &serde_json::Value::Null, async |reservation| {
+        accept_work(&state, &user, shift_id, reservation).await
+    })
+    .await
+}
+
+async fn accept_work(
+    state: &AppState,
+    user: &AuthUser,
+    shift_id: Uuid,
+    reservation: &Reservation,
+) -> ApiResult<Answer> {
     let outcome = state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
@@ -193,10 +213,13 @@ pub async fn accept(state: web::Data<AppState>, user: AuthUser, path: web::Path<
             if instant {
                 let source = if offer.tier == 0 { "invitation" } else { "accept" };
                 let (b, recipients) = book(c, shift_id, user.id, source, user.id).await?;
-                return Ok((
-                    AcceptResponse { outcome: "booked", booking: Some(b.into()), application: None },
-                    recipients,
-                ));
+                let body = idempotency::to_json(&AcceptResponse {
+                    outcome: "booked",
+                    booking: Some(b.into()),
+                    application: None,
+                })?;
+                reservation.complete(c, StatusCode::CREATED, &body).await?;
+                return Ok(((StatusCode::CREATED, body), recipients));
             }
             let (application, new) = bookings::apply(c, shift_id, user.id, shift.org_id).await?;
             let mut recipients = Vec::new();
@@ -206,22 +229,21 @@ pub async fn accept(state: web::Data<AppState>, user: AuthUser, path: web::Path<
                 events::append_many(c, &managers, "application", Some(shift_id), payload).await?;
                 recipients = managers;
             }
-            Ok((
-                AcceptResponse { outcome: "applied", booking: None, application: Some(application.into()) },
-                recipients,
-            ))
+            let body = idempotency::to_json(&AcceptResponse {
+                outcome: "applied",
+                booking: None,
+                application: Some(application.into()),
+            })?;
+            reservation.complete(c, StatusCode::ACCEPTED, &body).await?;
+            Ok(((StatusCode::ACCEPTED, body), recipients))
         })
         .await?;
-    let (response, recipients) = outcome;
-    crate::realtime::notify(&state, recipients).await;
-    if response.outcome == "booked" {
-        matching::refresh_after_change(&state, user.id).await;
+    let (answer, recipients) = outcome;
+    crate::realtime::notify(state, recipients).await;
+    if answer.0 == StatusCode::CREATED {
+        matching::refresh_after_change(state, user.id).await;
     }
-    if response.outcome == "booked" {
-        Ok(HttpResponse::Created().json(response))
-    } else {
-        Ok(HttpResponse::Accepted().json(response))
-    }
+    Ok(answer)
 }
 
 async fn instant_tier(c: &mut AsyncPgConnection, practice_id: Uuid) -> ApiResult<i16> {
@@ -278,17 +300,33 @@ pub async fn list_applications(
 }
 
 /// Confirm an applicant: books them if a slot is still free.
-#[utoipa::path(tag = "bookings", security(("bearer" = [])), params(("id" = Uuid, Path), ("application_id" = Uuid, Path)),
+#[utoipa::path(tag = "bookings", security(("bearer" = [])),
+    params(("id" = Uuid, Path), ("application_id" = Uuid, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "Replays the first answer on retry")),
     responses((status = 201, body = BookingView), (status = 404, body = Problem),
         (status = 409, body = Problem, description = "`shift_no_longer_open`, `worker_already_booked`, `application_not_open`")))]
 #[post("/shifts/{id}/applications/{application_id}/confirm")]
 pub async fn confirm_application(
     state: web::Data<AppState>,
     user: AuthUser,
+    req: HttpRequest,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (shift_id, application_id) = path.into_inner();
-    let s = staff_shift(&state, &user, shift_id).await?;
+    idempotency::idempotent(&state, &user, &req, &serde_json::Value::Null, async |reservation| {
+        confirm_work(&state, &user, shift_id, application_id, reservation).await
+    })
+    .await
+}
+
+async fn confirm_work(
+    state: &AppState,
+    user: &AuthUser,
+    shift_id: Uuid,
+    application_id: Uuid,
+    reservation: &Reservation,
+) -> ApiResult<Answer> {
+    let s = staff_shift(state, user, shift_id).await?;
     let (booking, recipients) = state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
@@ -299,14 +337,17 @@ pub async fn confirm_application(
             if a.status != "applied" {
                 return Err(ApiError::conflict("application_not_open", "This application was decided already"));
             }
-            let out = book(c, s.id, a.user_id, "confirm", user.id).await?;
+            let (booking, recipients) = book(c, s.id, a.user_id, "confirm", user.id).await?;
             bookings::decide_application(c, a.id, "confirmed").await?;
-            Ok(out)
+            let body = idempotency::to_json(&BookingView::from(booking.clone()))?;
+            reservation.complete(c, StatusCode::CREATED, &body).await?;
+            Ok(((booking, body), recipients))
         })
         .await?;
-    crate::realtime::notify(&state, recipients).await;
-    matching::refresh_after_change(&state, booking.user_id).await;
-    Ok(HttpResponse::Created().json(BookingView::from(booking)))
+    let (booking, body) = booking;
+    crate::realtime::notify(state, recipients).await;
+    matching::refresh_after_change(state, booking.user_id).await;
+    Ok((StatusCode::CREATED, body))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -529,7 +570,7 @@ pub async fn cancel_booking(
     crate::realtime::notify(&state, recipients).await;
     matching::refresh_after_change(&state, cancelled.user_id).await;
     // The freed slot is matched again right away.
-    matching::offer_call(&state, shift_id).await?;
+    matching::offer_call_after_commit(&state, shift_id).await;
     Ok(web::Json(cancelled.into()))
 }
 

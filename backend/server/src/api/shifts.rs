@@ -355,7 +355,7 @@ async fn create_shift_work(
         })
         .await?;
     if publish_now {
-        matching::offer_call(state, id).await?;
+        matching::offer_call_after_commit(state, id).await;
     }
     Ok((StatusCode::CREATED, view))
 }
@@ -654,7 +654,7 @@ pub async fn update_shift(
         crate::realtime::notify(&state, withdrawn).await;
     }
     if saved.status == "open" {
-        matching::offer_call(&state, saved.id).await?;
+        matching::offer_call_after_commit(&state, saved.id).await;
     }
     Ok(web::Json(saved.into()))
 }
@@ -823,6 +823,6 @@ pub async fn release_shift(
             Ok(shifts::find(c, id).await?)
         })
         .await?;
-    matching::offer_call(&state, id).await?;
+    matching::offer_call_after_commit(&state, id).await;
     Ok(web::Json(saved.into()))
 }

@@ -882,3 +882,42 @@ async fn matching_does_not_offer_a_call_that_clashes_with_a_booking() {
     );
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn an_accept_retried_with_its_idempotency_key_books_once_and_replays_the_answer() {
+    let app = TestApp::spawn().await;
+    let manager = token(&app, MANAGER).await;
+    let practice = practice_of(&app, MANAGER).await;
+    set_instant_tier(&app, practice, 3).await;
+    let shift = urgent_call(&app, &manager, practice, 4).await;
+    let worker = workers_of(&app, "kop-noord-holland", "gp").await[0];
+    give_offers(&app, &shift, &[worker], 2).await;
+    let t = token_of(&app, worker);
+    let url = app.url(&format!("/api/v1/shifts/{shift}/accept"));
+
+    // Ten copies of the same request, with one key, at once.
+    let sends =
+        (0..10).map(|_| app.client.post(&url).bearer_auth(&t).header("Idempotency-Key", "accept-once-7").send());
+    let answers = futures_util::future::join_all(sends).await;
+    let mut statuses = Vec::new();
+    for a in answers {
+        let a = a.unwrap();
+        let status = a.status().as_u16();
+        let body: Value = a.json().await.unwrap_or(Value::Null);
+        assert!(status == 201 || (status == 409 && body["code"] == "idempotency_request_in_flight"), "{status} {body}");
+        statuses.push(status);
+    }
+    assert!(statuses.contains(&201));
+    assert_eq!(confirmed_bookings(&app, &shift).await, 1, "one effect");
+
+    // A later retry replays the first answer instead of saying "already booked".
+    let retry = app.client.post(&url).bearer_auth(&t).header("Idempotency-Key", "accept-once-7").send().await.unwrap();
+    assert_eq!(retry.status().as_u16(), 201);
+    assert_eq!(retry.headers()["Idempotency-Replayed"], "true");
+    let body: Value = retry.json().await.unwrap();
+    assert_eq!(body["outcome"], "booked");
+    // Without the key the same request is refused as it should be.
+    let again = accept(&app, &t, &shift).await;
+    assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, "already_booked"));
+    app.stop().await;
+}
