@@ -21,6 +21,7 @@ use crate::api;
         api::me::put_worker_profile, api::me::add_registration, api::me::remove_registration, api::me::my_audit_log,
         api::orgs::list_regions, api::orgs::list_organisations, api::orgs::get_organisation, api::orgs::list_hagros, api::orgs::get_settings, api::orgs::update_settings,
         api::practices::list_practices, api::practices::create_practice, api::practices::get_practice,
+        api::practices::get_booking_policy, api::practices::put_booking_policy,
         api::sharing::list_agreements, api::sharing::create_agreement, api::sharing::revoke_agreement,
         api::invitations::create_invitation, api::invitations::list_invitations, api::invitations::revoke_invitation,
         api::workers::list_workers, api::workers::get_worker, api::workers::add_check,

@@ -49,6 +49,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(practices::list_practices)
     .service(practices::create_practice)
     .service(practices::get_practice)
+    .service(practices::get_booking_policy)
+    .service(practices::put_booking_policy)
     .service(sharing::list_agreements)
     .service(sharing::create_agreement)
     .service(sharing::revoke_agreement)

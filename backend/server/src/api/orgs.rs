@@ -111,6 +111,10 @@ pub struct OrganisationSettings {
     pub release_partners_after_minutes: i32,
     /// Minimum rest between two shifts of one person, in minutes.
     pub min_rest_minutes: i32,
+    /// Notice (hours before the start) a practice must give; less is a late cancellation.
+    pub cancel_notice_practice_hours: i32,
+    /// Notice (hours before the start) a worker must give; less is a late cancellation.
+    pub cancel_notice_worker_hours: i32,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -119,15 +123,19 @@ pub struct SettingsPatch {
     pub release_rho_after_minutes: Option<i32>,
     pub release_partners_after_minutes: Option<i32>,
     pub min_rest_minutes: Option<i32>,
+    pub cancel_notice_practice_hours: Option<i32>,
+    pub cancel_notice_worker_hours: Option<i32>,
 }
 
 async fn read_settings(c: &mut pb_store::AsyncPgConnection, id: Uuid) -> ApiResult<OrganisationSettings> {
-    let (rho, partners, rest): (i32, i32, i32) = organisations::table
+    let (rho, partners, rest, notice_practice, notice_worker): (i32, i32, i32, i32, i32) = organisations::table
         .find(id)
         .select((
             organisations::release_rho_after_minutes,
             organisations::release_partners_after_minutes,
             organisations::min_rest_minutes,
+            organisations::cancel_notice_practice_hours,
+            organisations::cancel_notice_worker_hours,
         ))
         .first(c)
         .await?;
@@ -135,6 +143,8 @@ async fn read_settings(c: &mut pb_store::AsyncPgConnection, id: Uuid) -> ApiResu
         release_rho_after_minutes: rho,
         release_partners_after_minutes: partners,
         min_rest_minutes: rest,
+        cancel_notice_practice_hours: notice_practice,
+        cancel_notice_worker_hours: notice_worker,
     })
 }
 
@@ -152,8 +162,9 @@ pub async fn get_settings(
     Ok(web::Json(state.db.tx(&user.scope, async |c| read_settings(c, id).await).await?))
 }
 
-/// Change the release delays and the minimum rest (its coordinators). New
-/// calls use them; calls already open keep their schedule.
+/// Change the release delays, the minimum rest and the cancellation notice
+/// windows (its coordinators). New calls and cancellations use them; calls
+/// already open keep their release schedule.
 #[utoipa::path(tag = "organisations", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = SettingsPatch,
     responses((status = 200, body = OrganisationSettings), (status = 400, body = Problem), (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 422, body = Problem)))]
@@ -179,6 +190,14 @@ pub async fn update_settings(
     if p.min_rest_minutes.is_some_and(|m| !(0..=1440).contains(&m)) {
         return Err(ApiError::invalid("min_rest_minutes", "out_of_range", "between 0 and 1440 minutes"));
     }
+    for (field, v) in [
+        ("cancel_notice_practice_hours", p.cancel_notice_practice_hours),
+        ("cancel_notice_worker_hours", p.cancel_notice_worker_hours),
+    ] {
+        if v.is_some_and(|h| !(0..=2160).contains(&h)) {
+            return Err(ApiError::invalid(field, "out_of_range", "between 0 and 2160 hours"));
+        }
+    }
     let updated = state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
@@ -197,6 +216,10 @@ pub async fn update_settings(
                     organisations::release_rho_after_minutes.eq(rho),
                     organisations::release_partners_after_minutes.eq(partners),
                     organisations::min_rest_minutes.eq(p.min_rest_minutes.unwrap_or(current.min_rest_minutes)),
+                    organisations::cancel_notice_practice_hours
+                        .eq(p.cancel_notice_practice_hours.unwrap_or(current.cancel_notice_practice_hours)),
+                    organisations::cancel_notice_worker_hours
+                        .eq(p.cancel_notice_worker_hours.unwrap_or(current.cancel_notice_worker_hours)),
                 ))
                 .execute(c)
                 .await?;

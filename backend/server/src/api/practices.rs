@@ -1,7 +1,7 @@
 //! Practices and out-of-hours posts. Addresses are public business data; the
 //! practice's contact details are shown only to staff of its own RHO.
 
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, put, web, HttpResponse};
 use pb_domain::{Email, GeoPoint, Postcode};
 use pb_store::models::{NewPractice, Practice};
 use pb_store::orgs::{self, PracticeFilter};
@@ -183,4 +183,80 @@ pub async fn create_practice(
     };
     let p = state.db.tx(&user.scope, async |c| orgs::insert_practice(c, &new).await.map_err(ApiError::from)).await?;
     Ok(HttpResponse::Created().json(PracticeView::for_viewer(p, &user)))
+}
+
+/// How a practice books people who accept its calls.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BookingPolicy {
+    /// Accepting books at once up to this release tier: 0 never (the practice
+    /// confirms every applicant), 1 favourites and HAGRO, 2 the whole RHO, 3 everyone.
+    /// Named invitations always book at once.
+    pub instant_booking_tier: i16,
+}
+
+/// The practice's booking policy (its managers and its RHO's coordinators).
+#[utoipa::path(tag = "practices", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = BookingPolicy), (status = 403, body = Problem), (status = 404, body = Problem)))]
+#[get("/practices/{id}/booking-policy")]
+pub async fn get_booking_policy(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+) -> ApiResult<web::Json<BookingPolicy>> {
+    let id = path.into_inner();
+    require_manager_or_coordinator(&state, &user, id).await?;
+    let tier = state.db.tx(&user.scope, async |c| read_tier(c, id).await).await?;
+    Ok(web::Json(BookingPolicy { instant_booking_tier: tier }))
+}
+
+/// Change the practice's booking policy.
+#[utoipa::path(tag = "practices", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = BookingPolicy,
+    responses((status = 200, body = BookingPolicy), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+#[put("/practices/{id}/booking-policy")]
+pub async fn put_booking_policy(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+    body: web::Json<BookingPolicy>,
+) -> ApiResult<web::Json<BookingPolicy>> {
+    let id = path.into_inner();
+    require_manager_or_coordinator(&state, &user, id).await?;
+    let tier = body.instant_booking_tier;
+    if !(0..=3).contains(&tier) {
+        return Err(ApiError::invalid("instant_booking_tier", "out_of_range", "0 to 3"));
+    }
+    state
+        .db
+        .tx(&user.scope, async |c| -> ApiResult<_> {
+            use diesel::prelude::*;
+            use diesel_async::RunQueryDsl;
+            use pb_store::schema::practices;
+            diesel::update(practices::table.find(id)).set(practices::instant_booking_tier.eq(tier)).execute(c).await?;
+            Ok(())
+        })
+        .await?;
+    Ok(web::Json(BookingPolicy { instant_booking_tier: tier }))
+}
+
+async fn read_tier(c: &mut pb_store::AsyncPgConnection, id: Uuid) -> ApiResult<i16> {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use pb_store::schema::practices;
+    Ok(practices::table.find(id).select(practices::instant_booking_tier).first(c).await?)
+}
+
+async fn require_manager_or_coordinator(state: &AppState, user: &AuthUser, id: Uuid) -> ApiResult<()> {
+    let p = state.db.tx(&user.scope, async |c| orgs::find_practice(c, id).await.map_err(ApiError::from)).await?;
+    if user.actor.manages_practice(p.id) || user.actor.coordinates(p.org_id) {
+        Ok(())
+    } else if user.org_visible(p.org_id) {
+        Err(ApiError::forbidden(
+            "practice_staff_required",
+            "Only this practice's managers or its RHO's coordinators may",
+        ))
+    } else {
+        Err(ApiError::not_found())
+    }
 }

@@ -921,3 +921,52 @@ async fn an_accept_retried_with_its_idempotency_key_books_once_and_replays_the_a
     assert_eq!((again.status, again.code()), (StatusCode::CONFLICT, "already_booked"));
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn practices_and_rhos_set_booking_and_cancellation_policy_as_data() {
+    let app = TestApp::spawn().await;
+    let manager = token(&app, MANAGER).await;
+    let practice = practice_of(&app, MANAGER).await;
+    let path = format!("/api/v1/practices/{practice}/booking-policy");
+    let r = app.get(&path, &manager).await;
+    assert_eq!((r.status, r.body["instant_booking_tier"].as_i64()), (StatusCode::OK, Some(1)), "{}", r.text);
+    for (body, status, code) in [
+        (json!({"instant_booking_tier": 4}), StatusCode::UNPROCESSABLE_ENTITY, "out_of_range"),
+        (json!({"instant_booking_tier": 2, "x": 1}), StatusCode::BAD_REQUEST, "invalid_json"),
+    ] {
+        let r = app.request(Method::PUT, &path, Some(&manager), Some(body)).await;
+        assert_eq!(r.status, status);
+        let got =
+            if status == StatusCode::UNPROCESSABLE_ENTITY { r.field_code().to_owned() } else { r.code().to_owned() };
+        assert_eq!(got, code);
+    }
+    let schagen = token(&app, "praktijk.schagen@demo.personeelsbank.nl").await;
+    let r = app.request(Method::PUT, &path, Some(&schagen), Some(json!({"instant_booking_tier": 3}))).await;
+    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "practice_staff_required"));
+    let zuid = token(&app, "coordinator.zuid@demo.personeelsbank.nl").await;
+    assert_eq!(app.get(&path, &zuid).await.status, StatusCode::NOT_FOUND);
+    let r = app.request(Method::PUT, &path, Some(&manager), Some(json!({"instant_booking_tier": 3}))).await;
+    assert_eq!(r.body["instant_booking_tier"], 3, "{}", r.text);
+
+    // Everyone books at once now; with no worker notice required, cancelling the next day is not late.
+    let kop = app.org_id("kop-noord-holland").await;
+    let coordinator = token(&app, "coordinator.kop@demo.personeelsbank.nl").await;
+    let settings = format!("/api/v1/organisations/{kop}/settings");
+    let r = app
+        .request(Method::PATCH, &settings, Some(&coordinator), Some(json!({"cancel_notice_worker_hours": 3000})))
+        .await;
+    assert_eq!(r.field_code(), "out_of_range");
+    let r =
+        app.request(Method::PATCH, &settings, Some(&coordinator), Some(json!({"cancel_notice_worker_hours": 0}))).await;
+    assert_eq!(r.body["cancel_notice_worker_hours"], 0, "{}", r.text);
+    let shift = urgent_call(&app, &manager, practice, 2).await;
+    let worker = workers_of(&app, "kop-noord-holland", "gp").await[0];
+    give_offers(&app, &shift, &[worker], 2).await;
+    let t = token_of(&app, worker);
+    let r = accept(&app, &t, &shift).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let booking = r.body["booking"]["id"].as_str().unwrap().to_owned();
+    let r = cancel(&app, &t, &booking, "Ziek").await;
+    assert_eq!(r.body["late_cancellation"], false, "{}", r.text);
+    app.stop().await;
+}
