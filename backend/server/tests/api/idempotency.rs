@@ -3,8 +3,6 @@
 //! keys and expired reservations.
 
 use crate::support::*;
-use chrono::{Duration, Utc};
-use chrono_tz::Europe::Amsterdam;
 use pb_store::idempotency::{self as store, Claim, NewClaim};
 use pb_store::Scope;
 use reqwest::header::HeaderValue;
@@ -16,31 +14,11 @@ const MANAGER: &str = "praktijk.denhelder@demo.personeelsbank.nl";
 const COORDINATOR: &str = "coordinator.kop@demo.personeelsbank.nl";
 const SHIFTS: &str = "/api/v1/shifts";
 
-fn local(days: i64, hour: u32) -> String {
-    let d = (Utc::now().with_timezone(&Amsterdam) + Duration::days(days)).date_naive();
-    format!("{}T{:02}:00", d, hour)
-}
-
-async fn practice_of(app: &TestApp, email: &str) -> Uuid {
-    app.owner_query_ids(&format!(
-        "SELECT m.practice_id AS id FROM memberships m JOIN users u ON u.id = m.user_id \
-         WHERE u.email = '{email}' AND m.role = 'practice_manager'"
-    ))
-    .await[0]
-}
-
-fn day_cover(practice: Uuid, days: i64) -> Value {
-    json!({
-        "practice_id": practice,
-        "profession": "gp",
-        "kind": "day_cover",
-        "starts_at": local(days, 8),
-        "ends_at": local(days, 17),
-        "rate_cents": 8500,
-        "engagement_type": "freelance",
-        // Drafts: no matching, so the tests look at idempotency only.
-        "publish": false,
-    })
+/// A draft call (no matching), so these tests look at idempotency only.
+fn draft_call(practice: Uuid, days: i64) -> Value {
+    let mut body = day_cover(practice, days);
+    body["publish"] = serde_json::json!(false);
+    body
 }
 
 /// POST `body` to `path` with an optional `Idempotency-Key`.
@@ -73,7 +51,7 @@ async fn shift_count(app: &TestApp) -> usize {
 async fn the_same_key_and_body_replays_the_first_answer() {
     let app = TestApp::spawn().await;
     let manager = app.login(MANAGER).await;
-    let body = day_cover(practice_of(&app, MANAGER).await, 3);
+    let body = draft_call(practice_of(&app, MANAGER).await, 3);
     let k = Uuid::new_v4().to_string();
 
     let first = post_keyed(&app, SHIFTS, &manager, key(&k), &body).await;
@@ -140,17 +118,17 @@ async fn the_same_key_for_another_request_is_refused() {
     let manager = app.login(MANAGER).await;
     let practice = practice_of(&app, MANAGER).await;
     let k = "order-2026-0001";
-    let first = post_keyed(&app, SHIFTS, &manager, key(k), &day_cover(practice, 3)).await;
+    let first = post_keyed(&app, SHIFTS, &manager, key(k), &draft_call(practice, 3)).await;
     assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
 
-    let r = post_keyed(&app, SHIFTS, &manager, key(k), &day_cover(practice, 4)).await;
+    let r = post_keyed(&app, SHIFTS, &manager, key(k), &draft_call(practice, 4)).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
     assert_eq!(r.code(), "idempotency_key_reused");
     assert_eq!(shift_count(&app).await, 1);
     // Another endpoint with the same key is another request too.
     let kop = app.org_id("kop-noord-holland").await;
     let coordinator = app.login(COORDINATOR).await;
-    let c = post_keyed(&app, SHIFTS, &coordinator, key(k), &day_cover(practice, 3)).await;
+    let c = post_keyed(&app, SHIFTS, &coordinator, key(k), &draft_call(practice, 3)).await;
     assert_eq!(c.status, StatusCode::CREATED, "{}", c.text);
     let inv = json!({ "email": "nieuw.collega@example.nl", "role": "worker", "organisation_id": kop });
     let r = post_keyed(&app, "/api/v1/invitations", &coordinator, key(k), &inv).await;
@@ -161,7 +139,7 @@ async fn the_same_key_for_another_request_is_refused() {
         .await
         .is_empty());
     // The original still replays.
-    let again = post_keyed(&app, SHIFTS, &manager, key(k), &day_cover(practice, 3)).await;
+    let again = post_keyed(&app, SHIFTS, &manager, key(k), &draft_call(practice, 3)).await;
     assert!(replayed(&again));
     assert_eq!(again.body, first.body);
     assert_eq!(shift_count(&app).await, 2);
@@ -173,7 +151,7 @@ async fn keys_belong_to_one_user() {
     let app = TestApp::spawn().await;
     let manager = app.login(MANAGER).await;
     let coordinator = app.login(COORDINATOR).await;
-    let body = day_cover(practice_of(&app, MANAGER).await, 3);
+    let body = draft_call(practice_of(&app, MANAGER).await, 3);
     let k = "shared-looking-key";
     let a = post_keyed(&app, SHIFTS, &manager, key(k), &body).await;
     let b = post_keyed(&app, SHIFTS, &coordinator, key(k), &body).await;
@@ -194,7 +172,7 @@ async fn keys_belong_to_one_user() {
 async fn concurrent_requests_with_one_key_make_one_call() {
     let app = TestApp::spawn().await;
     let manager = app.login(MANAGER).await;
-    let body = day_cover(practice_of(&app, MANAGER).await, 5);
+    let body = draft_call(practice_of(&app, MANAGER).await, 5);
     let k = Uuid::new_v4().to_string();
     let requests = (0..20).map(|_| post_keyed(&app, SHIFTS, &manager, key(&k), &body));
     let answers = futures_util::future::join_all(requests).await;
@@ -229,7 +207,7 @@ async fn a_refused_request_releases_its_key_for_a_corrected_retry() {
     let manager = app.login(MANAGER).await;
     let practice = practice_of(&app, MANAGER).await;
     let k = Uuid::new_v4().to_string();
-    let mut bad = day_cover(practice, 3);
+    let mut bad = draft_call(practice, 3);
     bad["rate_cents"] = json!(-1);
     let r = post_keyed(&app, SHIFTS, &manager, key(&k), &bad).await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.text);
@@ -241,7 +219,7 @@ async fn a_refused_request_releases_its_key_for_a_corrected_retry() {
     assert_eq!(r.code(), "validation_failed");
     assert!(app.owner_query_ids("SELECT gen_random_uuid() AS id FROM idempotency_keys").await.is_empty());
     // ... and the corrected one may use the same key.
-    let good = day_cover(practice, 3);
+    let good = draft_call(practice, 3);
     let r = post_keyed(&app, SHIFTS, &manager, key(&k), &good).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let again = post_keyed(&app, SHIFTS, &manager, key(&k), &good).await;
@@ -264,7 +242,7 @@ async fn a_refused_request_releases_its_key_for_a_corrected_retry() {
 async fn malformed_keys_are_refused() {
     let app = TestApp::spawn().await;
     let manager = app.login(MANAGER).await;
-    let body = day_cover(practice_of(&app, MANAGER).await, 3);
+    let body = draft_call(practice_of(&app, MANAGER).await, 3);
     let too_long = "k".repeat(256);
     let bad: Vec<(&str, HeaderValue)> = vec![
         ("empty", HeaderValue::from_static("")),
@@ -302,7 +280,7 @@ async fn a_reservation_in_flight_answers_409_and_an_expired_one_is_taken_over() 
     let app = TestApp::spawn().await;
     let manager = app.login(MANAGER).await;
     let manager_id = app.user_id(MANAGER).await;
-    let body = day_cover(practice_of(&app, MANAGER).await, 3);
+    let body = draft_call(practice_of(&app, MANAGER).await, 3);
     // A request that reserved the key and then crashed (its effect rolled back).
     let hash = personeelsbank::idempotency::request_hash("POST", SHIFTS, &body);
     app.owner_exec(&format!(

@@ -3,10 +3,7 @@
 
 use crate::realtime::{next_json, ticket, Ws};
 use crate::support::*;
-use chrono::{Duration, Utc};
-use chrono_tz::Europe::Amsterdam;
 use pb_live::Bus;
-use pb_store::{availability, Scope};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::time::Duration as StdDuration;
@@ -16,11 +13,6 @@ use uuid::Uuid;
 const MANAGER: &str = "praktijk.denhelder@demo.personeelsbank.nl";
 const LOCUM: &str = "locum.gp@demo.personeelsbank.nl";
 const WAIT: StdDuration = StdDuration::from_secs(10);
-
-fn local(days: i64, hour: u32) -> String {
-    let d = (Utc::now().with_timezone(&Amsterdam) + Duration::days(days)).date_naive();
-    format!("{d}T{hour:02}:00")
-}
 
 async fn urgent_call(app: &TestApp, days: i64) -> String {
     let manager = app.login(MANAGER).await;
@@ -38,19 +30,6 @@ async fn urgent_call(app: &TestApp, days: i64) -> String {
     let r = app.post("/api/v1/shifts", Some(&manager), body).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     r.body["id"].as_str().unwrap().to_owned()
-}
-
-async fn make_available(app: &TestApp, user: Uuid, days: i64) {
-    let start = Utc::now() + Duration::days(days - 1);
-    app.state
-        .db
-        .tx(&Scope::System, async |c| {
-            let window = availability::NewAvailability::Once { starts_at: start, ends_at: start + Duration::days(2) };
-            availability::insert(c, user, user, &window, None, &[]).await
-        })
-        .await
-        .unwrap();
-    personeelsbank::matching::refresh_worker(&app.state, user).await.unwrap();
 }
 
 /// Wait (bounded) for an event of `kind` about `shift`, skipping others.

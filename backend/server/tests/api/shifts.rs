@@ -2,9 +2,6 @@
 //! candidates, with matching running against the live index.
 
 use crate::support::*;
-use chrono::{Duration, Utc};
-use chrono_tz::Europe::Amsterdam;
-use pb_store::{availability, Scope};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -12,62 +9,6 @@ use uuid::Uuid;
 const MANAGER: &str = "praktijk.denhelder@demo.personeelsbank.nl";
 const LOCUM: &str = "locum.gp@demo.personeelsbank.nl";
 const COORDINATOR: &str = "coordinator.kop@demo.personeelsbank.nl";
-
-/// Local wall-clock time `days` from now at `hour`:00, as the API takes it.
-fn local(days: i64, hour: u32) -> String {
-    let d = (Utc::now().with_timezone(&Amsterdam) + Duration::days(days)).date_naive();
-    format!("{}T{:02}:00", d, hour)
-}
-
-async fn practice_of(app: &TestApp, email: &str) -> Uuid {
-    app.owner_query_ids(&format!(
-        "SELECT m.practice_id AS id FROM memberships m JOIN users u ON u.id = m.user_id \
-         WHERE u.email = '{email}' AND m.role = 'practice_manager'"
-    ))
-    .await[0]
-}
-
-fn day_cover(practice: Uuid, days: i64) -> Value {
-    json!({
-        "practice_id": practice,
-        "profession": "gp",
-        "kind": "day_cover",
-        "starts_at": local(days, 8),
-        "ends_at": local(days, 17),
-        "rate_cents": 8500,
-        "engagement_type": "freelance",
-    })
-}
-
-/// Make `user` available for the whole of day `days` (UTC 00:00 to 24:00 + margin) and re-index them.
-async fn make_available(app: &TestApp, user: Uuid, days: i64) {
-    let start = Utc::now() + Duration::days(days - 1);
-    let end = start + Duration::days(2);
-    app.state
-        .db
-        .tx(&Scope::System, async |c| {
-            availability::insert(
-                c,
-                user,
-                user,
-                &availability::NewAvailability::Once { starts_at: start, ends_at: end },
-                None,
-                &[],
-            )
-            .await
-        })
-        .await
-        .unwrap();
-    personeelsbank::matching::refresh_worker(&app.state, user).await.unwrap();
-}
-
-async fn count_events(app: &TestApp, user: Uuid, kind: &str, shift: &str) -> usize {
-    app.owner_query_ids(&format!(
-        "SELECT gen_random_uuid() AS id FROM events WHERE recipient_user_id = '{user}' AND kind = '{kind}' AND shift_id = '{shift}'"
-    ))
-    .await
-    .len()
-}
 
 #[actix_web::test]
 async fn an_urgent_call_reaches_a_partner_locum_at_once_and_cancelling_withdraws_it() {

@@ -371,3 +371,59 @@ impl Drop for PrivateRedis {
         let _ = self.child.wait();
     }
 }
+
+// ---------------------------------------------------------------------------
+// Fixtures shared by the call, booking and scale-out tests.
+// ---------------------------------------------------------------------------
+
+/// Local wall-clock time `days` from now at `hour`:00, as the API takes it.
+pub fn local(days: i64, hour: u32) -> String {
+    let d =
+        (chrono::Utc::now().with_timezone(&chrono_tz::Europe::Amsterdam) + chrono::Duration::days(days)).date_naive();
+    format!("{d}T{hour:02}:00")
+}
+
+/// The practice a demo practice manager manages.
+pub async fn practice_of(app: &TestApp, email: &str) -> Uuid {
+    app.owner_query_ids(&format!(
+        "SELECT m.practice_id AS id FROM memberships m JOIN users u ON u.id = m.user_id \
+         WHERE u.email = '{email}' AND m.role = 'practice_manager'"
+    ))
+    .await[0]
+}
+
+/// A GP day-cover call body, `days` from now, 08:00-17:00 local.
+pub fn day_cover(practice: Uuid, days: i64) -> Value {
+    serde_json::json!({
+        "practice_id": practice,
+        "profession": "gp",
+        "kind": "day_cover",
+        "starts_at": local(days, 8),
+        "ends_at": local(days, 17),
+        "rate_cents": 8500,
+        "engagement_type": "freelance",
+    })
+}
+
+/// Make `user` available around day `days` (a two-day window) and re-index them.
+pub async fn make_available(app: &TestApp, user: Uuid, days: i64) {
+    let start = chrono::Utc::now() + chrono::Duration::days(days - 1);
+    let window =
+        pb_store::availability::NewAvailability::Once { starts_at: start, ends_at: start + chrono::Duration::days(2) };
+    app.state
+        .db
+        .tx(&pb_store::Scope::System, async |c| pb_store::availability::insert(c, user, user, &window, None, &[]).await)
+        .await
+        .unwrap();
+    personeelsbank::matching::refresh_worker(&app.state, user).await.unwrap();
+}
+
+/// How many events of `kind` about `shift` reached `user`.
+pub async fn count_events(app: &TestApp, user: Uuid, kind: &str, shift: &str) -> usize {
+    app.owner_query_ids(&format!(
+        "SELECT gen_random_uuid() AS id FROM events \
+         WHERE recipient_user_id = '{user}' AND kind = '{kind}' AND shift_id = '{shift}'"
+    ))
+    .await
+    .len()
+}
