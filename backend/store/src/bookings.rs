@@ -68,6 +68,14 @@ pub async fn take_slot(
     user_id: Uuid,
     source: &str,
 ) -> Result<Option<Booking>, StoreError> {
+    // One person's bookings queue up behind a lock on their user row. Without
+    // it, two simultaneous bookings of one person on overlapping calls can
+    // each wait for the other's uncommitted row in the exclusion constraint:
+    // a deadlock (40P01) instead of a clean `worker_already_booked`.
+    diesel::sql_query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+        .bind::<SqlUuid, _>(user_id)
+        .execute(conn)
+        .await?;
     let sql = format!(
         "WITH s AS ( \
              UPDATE shifts SET booked_slots = booked_slots + 1, \

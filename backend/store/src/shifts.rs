@@ -168,7 +168,8 @@ pub struct Offer {
 
 /// Record offers; returns the people who did not hold a live offer for this
 /// call: never offered, or offered once and withdrawn since because they
-/// stopped fitting. Someone who declined it or is booked on it is not offered again.
+/// stopped fitting. Someone who declined it, is booked on it, or cancelled
+/// their own booking on it is not offered it again.
 #[tracing::instrument(skip_all)]
 pub async fn record_offers(
     conn: &mut AsyncPgConnection,
@@ -196,7 +197,8 @@ pub async fn record_offers(
                AND NOT EXISTS (SELECT 1 FROM shift_applications a WHERE a.shift_id = shift_offers.shift_id \
                                AND a.user_id = shift_offers.user_id AND a.status IN ('declined', 'withdrawn')) \
                AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.shift_id = shift_offers.shift_id \
-                               AND b.user_id = shift_offers.user_id AND b.status = 'confirmed') \
+                               AND b.user_id = shift_offers.user_id \
+                               AND (b.status = 'confirmed' OR b.cancelled_by = 'worker')) \
          RETURNING user_id",
     )
     .bind::<diesel::sql_types::Uuid, _>(shift_id)
@@ -272,4 +274,20 @@ pub async fn offer_of(
         .first(conn)
         .await
         .optional()?)
+}
+
+/// Forget offers withdrawn when the call filled, so a reopened call reaches
+/// those people again. Declines are kept: who said no is not asked again.
+#[tracing::instrument(skip_all)]
+pub async fn forget_withdrawn_offers(conn: &mut AsyncPgConnection, shift_id: Uuid) -> Result<(), StoreError> {
+    diesel::sql_query(
+        "DELETE FROM shift_offers o WHERE o.shift_id = $1 AND o.withdrawn_at IS NOT NULL \
+         AND NOT EXISTS (SELECT 1 FROM shift_applications a WHERE a.shift_id = o.shift_id AND a.user_id = o.user_id \
+                         AND a.status IN ('declined', 'withdrawn')) \
+         AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.shift_id = o.shift_id AND b.user_id = o.user_id)",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(shift_id)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

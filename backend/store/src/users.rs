@@ -223,3 +223,14 @@ pub async fn revoke_invitation(conn: &mut AsyncPgConnection, id: Uuid) -> Result
         .get_result(conn)
         .await?)
 }
+
+/// Names of these people, by id (for listings).
+#[tracing::instrument(skip_all)]
+pub async fn names(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<std::collections::HashMap<Uuid, String>, StoreError> {
+    let rows: Vec<(Uuid, String)> =
+        users::table.filter(users::id.eq_any(ids)).select((users::id, users::name)).load(conn).await?;
+    Ok(rows.into_iter().collect())
+}

@@ -199,8 +199,14 @@ async fn accept_work(
                 if mine.iter().any(|b| b.user_id == user.id) {
                     return Err(ApiError::conflict("already_booked", "You already have this call"));
                 }
-                if shifts::find(c, shift_id).await?.status != "open" {
+                let shift = shifts::find(c, shift_id).await?;
+                if shift.status != "open" {
                     return Err(no_longer_open());
+                }
+                // Withdrawn because they were booked elsewhere at that time?
+                let booked = bookings::confirmed_windows(c, &[user.id], shift.starts_at).await?;
+                if booked.iter().any(|(_, s, e)| *s < shift.ends_at && shift.starts_at < *e) {
+                    return Err(ApiError::conflict("worker_already_booked", "You are already booked at that time"));
                 }
                 return Err(ApiError::conflict("offer_withdrawn", "This offer was withdrawn"));
             }
@@ -585,9 +591,5 @@ async fn is_late(c: &mut AsyncPgConnection, org: Uuid, by: &str, starts_at: Date
 }
 
 async fn clear_withdrawn_offers(c: &mut AsyncPgConnection, shift_id: Uuid) -> ApiResult<()> {
-    use diesel::prelude::*;
-    use diesel_async::RunQueryDsl;
-    use pb_store::schema::shift_offers as o;
-    diesel::delete(o::table.filter(o::shift_id.eq(shift_id)).filter(o::withdrawn_at.is_not_null())).execute(c).await?;
-    Ok(())
+    Ok(shifts::forget_withdrawn_offers(c, shift_id).await?)
 }

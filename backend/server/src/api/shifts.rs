@@ -722,6 +722,9 @@ pub async fn cancel_shift(
     cancel(&state, &user, id, query.into_inner().reason).await.map(web::Json)
 }
 
+/// At most this many candidates are listed, best first.
+pub const MAX_CANDIDATES: usize = 100;
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CandidateView {
     pub user_id: Uuid,
@@ -738,7 +741,8 @@ pub struct CandidateView {
 }
 
 /// Ranked candidates for a call with the reasons each one fits (practice
-/// staff and coordinators). Each listed person's data access is audited.
+/// staff and coordinators), at most 100, best first. Each listed person's
+/// data access is audited.
 #[utoipa::path(tag = "shifts", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = Vec<CandidateView>), (status = 404, body = Problem), (status = 503, body = Problem)))]
 #[get("/shifts/{id}/candidates")]
@@ -749,16 +753,15 @@ pub async fn list_candidates(
 ) -> ApiResult<web::Json<Vec<CandidateView>>> {
     let s = visible_shift(&state, &user, path.into_inner()).await?;
     require_shift_staff(&user, &s)?;
-    let ranked = matching::ranked(&state, &s).await?;
+    let mut ranked = matching::ranked(&state, &s).await?;
+    // The best candidates are what a practice acts on; a remote call can match thousands.
+    ranked.truncate(MAX_CANDIDATES);
     let ids: Vec<Uuid> = ranked.iter().map(|t| t.m.worker_id).collect();
     let views = state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
             let offered: Vec<Uuid> = shifts::offers_of_shift(c, s.id).await?.into_iter().map(|o| o.user_id).collect();
-            let mut names = Vec::new();
-            for id in &ids {
-                names.push((*id, users::find(c, *id).await?.name));
-            }
+            let names = users::names(c, &ids).await?;
             let mut out = Vec::new();
             for t in ranked {
                 let agreement = t.m.reasons.iter().find_map(|r| match r {
@@ -779,7 +782,7 @@ pub async fn list_candidates(
                 )
                 .await?;
                 out.push(CandidateView {
-                    name: names.iter().find(|(i, _)| *i == t.m.worker_id).map(|(_, n)| n.clone()).unwrap_or_default(),
+                    name: names.get(&t.m.worker_id).cloned().unwrap_or_default(),
                     user_id: t.m.worker_id,
                     score: t.m.score,
                     distance_km: t.m.distance_km.map(|d| (d * 10.0).round() / 10.0),

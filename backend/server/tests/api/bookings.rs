@@ -912,3 +912,28 @@ async fn practices_and_rhos_set_booking_and_cancellation_policy_as_data() {
     assert_eq!(r.body["late_cancellation"], false, "{}", r.text);
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_reopened_call_is_not_offered_again_to_who_declined_or_cancelled_it() {
+    let app = TestApp::spawn().await;
+    let manager = token(&app, MANAGER).await;
+    let practice = practice_of(&app, MANAGER).await;
+    set_instant_tier(&app, practice, 3).await;
+    let workers = workers_of(&app, "kop-noord-holland", "gp").await;
+    let (a, b) = (workers[0], workers[1]);
+    make_available(&app, a, 6).await;
+    make_available(&app, b, 6).await;
+    let shift = urgent_call(&app, &manager, practice, 6).await;
+    assert_eq!(count_events(&app, a, "offer", &shift).await, 1);
+    assert_eq!(count_events(&app, b, "offer", &shift).await, 1);
+
+    let r = app.post(&format!("/api/v1/shifts/{shift}/decline"), Some(&token_of(&app, b)), json!({})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let booking = book_via_accept(&app, a, &shift).await;
+    let r = cancel(&app, &token_of(&app, a), &booking, "Toch niet").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(call_state(&app, &shift).await, "open/0");
+    assert_eq!(count_events(&app, a, "offer", &shift).await, 1, "the canceller is not asked again");
+    assert_eq!(count_events(&app, b, "offer", &shift).await, 1, "who declined is not asked again");
+    app.stop().await;
+}
