@@ -1,5 +1,5 @@
 //! `Idempotency-Key` for POSTs that create things (calls, invitations,
-//! bookings, secondments), with the semantics of Stripe and of the IETF draft
+//! bookings; secondments when they arrive), with the semantics of Stripe and of the IETF draft
 //! "The Idempotency-Key HTTP Header Field". The rows live in Postgres
 //! (`idempotency_keys`, see `pb_store::idempotency`).
 //!

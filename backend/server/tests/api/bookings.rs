@@ -360,8 +360,8 @@ async fn a_three_slot_call_with_fifty_accepters_fills_exactly_three_slots() {
 
 #[actix_web::test]
 async fn overlapping_accepts_book_each_person_once_in_the_database() {
-    // The database half of the next test, kept running while that one is
-    // ignored for the answers the losers get.
+    // The database half of the next test: whatever the losers are told, each
+    // person ends up with exactly one booking.
     let app = TestApp::spawn().await;
     assert_eq!(race_for_overlapping_calls(&app).await.len(), 3);
     app.stop().await;
