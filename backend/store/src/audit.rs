@@ -20,6 +20,28 @@ pub struct NewAuditEntry {
     pub detail: serde_json::Value,
 }
 
+impl NewAuditEntry {
+    /// An allowed access to `subject`'s data by `actor`, on behalf of the
+    /// organisation (and under the agreement, if any) that granted it.
+    pub fn allowed(
+        action: &'static str,
+        actor: Uuid,
+        subject: Uuid,
+        access: pb_domain::tenancy::Access,
+        detail: serde_json::Value,
+    ) -> Self {
+        NewAuditEntry {
+            action,
+            subject_user_id: Some(subject),
+            actor_user_id: Some(actor),
+            on_behalf_of_org_id: Some(access.org()),
+            agreement_id: access.agreement(),
+            allowed: true,
+            detail,
+        }
+    }
+}
+
 #[tracing::instrument(skip_all, fields(action = entry.action))]
 pub async fn record(conn: &mut AsyncPgConnection, entry: NewAuditEntry) -> Result<(), StoreError> {
     diesel::insert_into(audit_log::table)

@@ -8,11 +8,10 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::Amsterdam;
-use pb_domain::tenancy::worker_access;
 use pb_store::audit::{self, NewAuditEntry};
 use pb_store::bookings::{self, Booking, BookingQuery};
 use pb_store::shifts::{self, Shift};
-use pb_store::{events, orgs, users, AsyncPgConnection, Scope};
+use pb_store::{events, orgs, AsyncPgConnection, Scope};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -375,29 +374,13 @@ pub async fn invite(
 ) -> ApiResult<HttpResponse> {
     let s = staff_shift(&state, &user, path.into_inner()).await?;
     let invitee = body.user_id;
-    let today = crate::local_today();
+    let access = crate::api::relations::person_for_org(&state, s.org_id, invitee).await?;
     let recipients = state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
             if s.status != "open" {
                 return Err(no_longer_open());
             }
-            let profile = pb_store::workers::find_profile(c, invitee).await?.ok_or_else(ApiError::not_found)?;
-            let orgs_of: Vec<Uuid> = users::memberships_of(c, invitee)
-                .await?
-                .into_iter()
-                .filter(|m| m.role == "worker")
-                .filter_map(|m| m.org_id)
-                .collect();
-            let professions: Vec<pb_domain::Profession> =
-                profile.professions.iter().flatten().filter_map(|p| p.parse().ok()).collect();
-            let agreements: Vec<_> = orgs::agreements_touching(c, &[s.org_id])
-                .await?
-                .into_iter()
-                .map(crate::auth::to_domain_agreement)
-                .collect();
-            let access =
-                worker_access(s.org_id, &orgs_of, &professions, &agreements, today).ok_or_else(ApiError::not_found)?;
             invite_offer(c, s.id, invitee, s.org_id).await?;
             let mut payload = matching::call_summary(&s);
             payload["invited_by"] = json!(user.id);

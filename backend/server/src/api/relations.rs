@@ -102,6 +102,11 @@ async fn practice_for_staff(state: &AppState, user: &AuthUser, id: Uuid) -> ApiR
 /// May the practice's RHO see this person (own worker, or shared under an
 /// agreement in force for one of their professions)? Otherwise 404.
 async fn person_for_practice(state: &AppState, practice: &Practice, person: Uuid) -> ApiResult<Access> {
+    person_for_org(state, practice.org_id, person).await
+}
+
+/// May staff of RHO `org` see and deploy this person? Otherwise 404.
+pub async fn person_for_org(state: &AppState, org: Uuid, person: Uuid) -> ApiResult<Access> {
     let today = crate::local_today();
     let (profile, person_orgs, agreements) = state
         .db
@@ -114,31 +119,13 @@ async fn person_for_practice(state: &AppState, practice: &Practice, person: Uuid
                 .filter_map(|m| m.org_id)
                 .collect();
             let agreements: Vec<_> =
-                orgs::agreements_touching(c, &[practice.org_id]).await?.into_iter().map(to_domain_agreement).collect();
+                orgs::agreements_touching(c, &[org]).await?.into_iter().map(to_domain_agreement).collect();
             Ok((profile, person_orgs, agreements))
         })
         .await?;
     let Some(profile) = profile else { return Err(ApiError::not_found()) };
     let professions: Vec<_> = profile.professions.iter().flatten().filter_map(|p| p.parse().ok()).collect();
-    worker_access(practice.org_id, &person_orgs, &professions, &agreements, today).ok_or_else(ApiError::not_found)
-}
-
-fn entry(
-    action: &'static str,
-    user: &AuthUser,
-    subject: Uuid,
-    access: Access,
-    detail: serde_json::Value,
-) -> NewAuditEntry {
-    NewAuditEntry {
-        action,
-        subject_user_id: Some(subject),
-        actor_user_id: Some(user.id),
-        on_behalf_of_org_id: Some(access.org()),
-        agreement_id: access.agreement(),
-        allowed: true,
-        detail,
-    }
+    worker_access(org, &person_orgs, &professions, &agreements, today).ok_or_else(ApiError::not_found)
 }
 
 /// Names of the people the caller's scope lets them see (row-level security
@@ -210,7 +197,7 @@ pub async fn add_favourite(
             let created = relations::add_favourite(c, practice.id, practice.org_id, person, user.id).await?;
             if created {
                 let detail = json!({ "practice_id": practice.id });
-                audit::record(c, entry("favourite.add", &user, person, access, detail)).await?;
+                audit::record(c, NewAuditEntry::allowed("favourite.add", user.id, person, access, detail)).await?;
             }
             let f = relations::favourites(c, practice.id)
                 .await?
@@ -253,8 +240,17 @@ pub async fn remove_favourite(
                 return Err(ApiError::not_found());
             }
             let access = Access::OwnTenant { org: practice.org_id };
-            audit::record(c, entry("favourite.remove", &user, person, access, json!({ "practice_id": practice.id })))
-                .await?;
+            audit::record(
+                c,
+                NewAuditEntry::allowed(
+                    "favourite.remove",
+                    user.id,
+                    person,
+                    access,
+                    json!({ "practice_id": practice.id }),
+                ),
+            )
+            .await?;
             Ok(())
         })
         .await?;
@@ -319,7 +315,7 @@ pub async fn create_block(
             let b = relations::add_block(c, blocked_by, practice.id, person, user.id).await?;
             if let Some(access) = access {
                 let detail = json!({ "block_id": b.id, "practice_id": practice.id });
-                audit::record(c, entry("block.add", &user, person, access, detail)).await?;
+                audit::record(c, NewAuditEntry::allowed("block.add", user.id, person, access, detail)).await?;
             }
             let names = visible_names(c, &[person]).await?;
             Ok(block_view(b, &[(practice.id, practice.name.clone())], &names))
@@ -398,7 +394,8 @@ pub async fn delete_block(
             if block.blocked_by == "practice" {
                 let access = Access::OwnTenant { org: practice_org };
                 let detail = json!({ "block_id": id, "practice_id": block.practice_id });
-                audit::record(c, entry("block.remove", &user, block.user_id, access, detail)).await?;
+                audit::record(c, NewAuditEntry::allowed("block.remove", user.id, block.user_id, access, detail))
+                    .await?;
             }
             Ok(())
         })

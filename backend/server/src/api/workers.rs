@@ -254,7 +254,7 @@ pub async fn list_workers(
                 let Some(access) = worker_access(org, &orgs, &professions_of(&p), &user.agreements, today) else {
                     continue;
                 };
-                audit::record(c, entry("worker.list", &user, u.id, access, json!({}))).await?;
+                audit::record(c, NewAuditEntry::allowed("worker.list", user.id, u.id, access, json!({}))).await?;
                 items.push(WorkerSummary {
                     id: u.id,
                     name: u.name,
@@ -268,24 +268,6 @@ pub async fn list_workers(
         })
         .await?;
     Ok(web::Json(page))
-}
-
-fn entry(
-    action: &'static str,
-    user: &AuthUser,
-    subject: Uuid,
-    access: Access,
-    detail: serde_json::Value,
-) -> NewAuditEntry {
-    NewAuditEntry {
-        action,
-        subject_user_id: Some(subject),
-        actor_user_id: Some(user.id),
-        on_behalf_of_org_id: Some(access.org()),
-        agreement_id: access.agreement(),
-        allowed: true,
-        detail,
-    }
 }
 
 /// Decide whether `user` may see worker `subject`, reading only memberships
@@ -349,7 +331,7 @@ pub async fn get_worker(
             let registrations = workers::registrations_of(c, subject).await?;
             let checks = workers::checks_of(c, subject).await?;
             let orgs = worker_orgs(c, &[subject]).await?.into_iter().map(|(_, o)| o).collect();
-            audit::record(c, entry("worker.view", &user, subject, access, json!({}))).await?;
+            audit::record(c, NewAuditEntry::allowed("worker.view", user.id, subject, access, json!({}))).await?;
             Ok(WorkerDetail {
                 id: person.id,
                 name: person.name,
@@ -418,8 +400,11 @@ pub async fn add_check(
                 },
             )
             .await?;
-            audit::record(c, entry("worker.check_recorded", &user, subject, access, json!({ "kind": body.kind })))
-                .await?;
+            audit::record(
+                c,
+                NewAuditEntry::allowed("worker.check_recorded", user.id, subject, access, json!({ "kind": body.kind })),
+            )
+            .await?;
             Ok(check)
         })
         .await?;
