@@ -10,6 +10,22 @@ use uuid::Uuid;
 pub struct Poke {
     /// Users with new events. Empty means "check everyone".
     pub recipients: Vec<Uuid>,
+    /// Users whose sessions ended (account disabled, password changed): every
+    /// instance closes their open WebSockets.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub disconnect: Vec<Uuid>,
+}
+
+impl Poke {
+    /// New events for these users (empty: for everyone).
+    pub fn to(recipients: Vec<Uuid>) -> Self {
+        Poke { recipients, disconnect: Vec::new() }
+    }
+
+    /// Close these users' sockets everywhere.
+    pub fn disconnect(users: Vec<Uuid>) -> Self {
+        Poke { recipients: Vec::new(), disconnect: users }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,7 +170,7 @@ async fn subscribe_loop(
                     None => {
                         tracing::info!(%channel, "poke subscription restored");
                         // Pokes published while we were away are gone: everyone re-reads the log.
-                        let _ = tx.send(Poke { recipients: Vec::new() });
+                        let _ = tx.send(Poke::to(Vec::new()));
                     }
                 }
                 let mut messages = pubsub.into_on_message();

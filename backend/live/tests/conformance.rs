@@ -627,11 +627,11 @@ async fn redis_bus_carries_pokes_between_instances() {
     let b = RedisBus::connect(client.clone(), &prefix).await.unwrap();
     let other = RedisBus::connect(client, &other_prefix).await.unwrap();
     let (mut rx_a, mut rx_b, mut rx_other) = (a.subscribe(), b.subscribe(), other.subscribe());
-    let poke = Poke { recipients: vec![Uuid::new_v4(), Uuid::new_v4()] };
+    let poke = Poke::to(vec![Uuid::new_v4(), Uuid::new_v4()]);
     a.publish(poke.clone()).await.unwrap();
     assert_eq!(next_poke(&mut rx_b, Duration::from_secs(5)).await, poke);
     assert_eq!(next_poke(&mut rx_a, Duration::from_secs(5)).await, poke, "the sender's own instance gets it too");
-    let empty = Poke { recipients: vec![] };
+    let empty = Poke::to(vec![]);
     b.publish(empty.clone()).await.unwrap();
     assert_eq!(next_poke(&mut rx_a, Duration::from_secs(5)).await, empty);
     assert!(rx_other.try_recv().is_err(), "another prefix must not hear these pokes");
@@ -646,9 +646,9 @@ async fn redis_bus_resubscribes_after_a_redis_restart() {
 
     server.restart().await;
     // Pokes sent while the subscription was down are lost: the bus says "check everyone".
-    assert_eq!(next_poke(&mut rx, Duration::from_secs(15)).await, Poke { recipients: vec![] });
+    assert_eq!(next_poke(&mut rx, Duration::from_secs(15)).await, Poke::to(vec![]));
 
-    let poke = Poke { recipients: vec![Uuid::new_v4()] };
+    let poke = Poke::to(vec![Uuid::new_v4()]);
     let mut published = false;
     for _ in 0..50 {
         if bus.publish(poke.clone()).await.is_ok() {

@@ -176,7 +176,7 @@ pub async fn change_password(
             Ok(())
         })
         .await?;
-    state.realtime.hub.disconnect_user(user.id);
+    crate::realtime::disconnect_everywhere(&state, user.id).await;
     Ok(HttpResponse::NoContent().finish())
 }
 

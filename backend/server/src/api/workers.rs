@@ -450,7 +450,7 @@ async fn set_disabled(state: &AppState, user: &AuthUser, subject: Uuid, disabled
         .await?;
     if disabled {
         // Open WebSockets on this instance close now; others refuse new tickets.
-        state.realtime.hub.disconnect_user(subject);
+        crate::realtime::disconnect_everywhere(state, subject).await;
     }
     crate::matching::refresh_after_change(state, subject).await;
     Ok(HttpResponse::NoContent().finish())

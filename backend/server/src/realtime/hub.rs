@@ -246,7 +246,15 @@ impl Hub {
         self.lock().by_user.get(&user_id).map_or(0, Vec::len)
     }
 
-    fn wants(&self, poke: &Poke) -> bool {
+    /// Act on a poke: close the sockets it names, and say whether the event
+    /// log must be read for someone connected here.
+    fn handle(&self, poke: &Poke) -> bool {
+        for user in &poke.disconnect {
+            self.disconnect_user(*user);
+        }
+        if poke.recipients.is_empty() && !poke.disconnect.is_empty() {
+            return false;
+        }
         let map = self.lock();
         poke.recipients.is_empty() || poke.recipients.iter().any(|r| map.by_user.contains_key(r))
     }
@@ -276,11 +284,11 @@ pub async fn run_reader(db: Db, hub: Arc<Hub>, mut pokes: broadcast::Receiver<Po
         tokio::select! {
             poke = pokes.recv() => match poke {
                 Ok(poke) => {
-                    let mut wanted = hub.wants(&poke);
+                    let mut wanted = hub.handle(&poke);
                     // Coalesce a burst of pokes into one read.
                     loop {
                         match pokes.try_recv() {
-                            Ok(p) => wanted |= hub.wants(&p),
+                            Ok(p) => wanted |= hub.handle(&p),
                             Err(broadcast::error::TryRecvError::Lagged(_)) => wanted = true,
                             Err(_) => break,
                         }

@@ -105,8 +105,19 @@ impl Realtime {
 /// transaction that appended them has committed. Never fails the caller: the
 /// events are in Postgres and the hubs poll.
 pub async fn notify(state: &AppState, recipients: Vec<Uuid>) {
-    if let Err(error) = state.realtime.bus.publish(Poke { recipients }).await {
+    if let Err(error) = state.realtime.bus.publish(Poke::to(recipients)).await {
         tracing::warn!(%error, "could not poke the event bus; hubs will poll");
+    }
+}
+
+/// A person's sessions ended: close their sockets here at once, and tell the
+/// other instances to do the same. Tickets are refused for disabled accounts
+/// anyway, so a lost poke leaves at most the already open sockets of a
+/// changed password until they reconnect.
+pub async fn disconnect_everywhere(state: &AppState, user: Uuid) {
+    state.realtime.hub.disconnect_user(user);
+    if let Err(error) = state.realtime.bus.publish(Poke::disconnect(vec![user])).await {
+        tracing::warn!(%error, "could not tell other instances to close a user's sockets");
     }
 }
 

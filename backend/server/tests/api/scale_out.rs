@@ -127,3 +127,34 @@ async fn offers_for(app: &TestApp, user: Uuid, shift: &str) -> usize {
     .await
     .len()
 }
+
+#[actix_web::test]
+async fn disabling_an_account_closes_its_sockets_on_every_instance() {
+    let app = TestApp::spawn_with_redis(&test_redis_url()).await;
+    let other = app.another_instance().await;
+    let locum_id = app.user_id(LOCUM).await;
+    let token = app.login(LOCUM).await;
+    let t = ticket(&app, &token).await;
+    let url = format!("ws://{}/api/v1/ws?ticket={t}", other.addr);
+    let (mut ws, _) = timeout(WAIT, tokio_tungstenite::connect_async(url)).await.unwrap().unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "ready");
+
+    // Disabled through the first instance; the socket lives on the second.
+    let admin = app.login("admin@demo.personeelsbank.nl").await;
+    let r = app.post(&format!("/api/v1/users/{locum_id}/disable"), Some(&admin), json!({})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    let closed = timeout(WAIT, async {
+        use futures_util::StreamExt;
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) => return,
+                Some(Ok(tokio_tungstenite::tungstenite::Message::Close(_))) => return,
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the socket on the other instance was not closed");
+    other.stop().await;
+    app.stop().await;
+}
