@@ -150,22 +150,7 @@ pub async fn expire_started(state: &AppState) -> Result<usize, ApiError> {
 pub async fn move_horizon(state: &AppState) -> Result<usize, ApiError> {
     matching::rebuild(state).await?;
     let now = Utc::now();
-    let open = state
-        .db
-        .tx(&Scope::System, async |c| {
-            shifts::list(
-                c,
-                &shifts::ShiftFilter {
-                    statuses: Some(vec!["open".into()]),
-                    starts_from: Some(now),
-                    starts_before: Some(now + ChronoDuration::days(pb_store::candidates::HORIZON_DAYS)),
-                    limit: 10_000,
-                    ..Default::default()
-                },
-            )
-            .await
-        })
-        .await?;
+    let open = state.db.tx(&Scope::System, async |c| shifts::open_in_horizon(c, None, now, 10_000).await).await?;
     for s in &open {
         matching::offer_call(state, s.id).await?;
     }

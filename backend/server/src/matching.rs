@@ -390,23 +390,8 @@ pub async fn refresh_worker(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>
 
     // Open calls of their professions in the horizon: evaluate each directly.
     let professions: Vec<String> = me.candidate.professions.iter().map(|p| p.code().to_owned()).collect();
-    let open = state
-        .db
-        .tx(&Scope::System, async |c| {
-            shifts::list(
-                c,
-                &shifts::ShiftFilter {
-                    statuses: Some(vec!["open".into()]),
-                    professions: Some(professions),
-                    starts_from: Some(now),
-                    starts_before: Some(now + Duration::days(candidates::HORIZON_DAYS)),
-                    limit: 1000,
-                    ..Default::default()
-                },
-            )
-            .await
-        })
-        .await?;
+    let open =
+        state.db.tx(&Scope::System, async |c| shifts::open_in_horizon(c, Some(professions), now, 1000).await).await?;
     // Offers they hold but no longer fit (availability removed, practice
     // blocked, registration lapsed) are withdrawn.
     withdraw_unfit(state, &me.candidate).await?;

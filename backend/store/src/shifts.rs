@@ -291,3 +291,26 @@ pub async fn forget_withdrawn_offers(conn: &mut AsyncPgConnection, shift_id: Uui
     .await?;
     Ok(())
 }
+
+/// Open calls starting between now and the end of the matching horizon,
+/// optionally of some professions only.
+#[tracing::instrument(skip_all)]
+pub async fn open_in_horizon(
+    conn: &mut AsyncPgConnection,
+    professions: Option<Vec<String>>,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> Result<Vec<Shift>, StoreError> {
+    list(
+        conn,
+        &ShiftFilter {
+            statuses: Some(vec!["open".into()]),
+            professions,
+            starts_from: Some(now),
+            starts_before: Some(now + chrono::Duration::days(crate::candidates::HORIZON_DAYS)),
+            limit,
+            ..Default::default()
+        },
+    )
+    .await
+}
