@@ -16,6 +16,7 @@ pub mod idempotency;
 pub mod jobs;
 pub mod mail;
 pub mod matching;
+pub mod notify;
 pub mod openapi;
 pub mod realtime;
 pub mod secrets;

@@ -10,13 +10,16 @@
 pub mod audit;
 pub mod availability;
 pub mod bookings;
+pub mod calendar_feeds;
 pub mod candidates;
 pub mod error;
 pub mod events;
 pub mod idempotency;
 pub mod migrate;
 pub mod models;
+pub mod notification_prefs;
 pub mod orgs;
+pub mod outbox;
 pub mod pool;
 pub mod provision;
 pub mod relations;

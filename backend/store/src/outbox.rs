@@ -1,0 +1,469 @@
+//! The transactional outbox and the deliveries made from it (decision 0004).
+//!
+//! - [`insert`] adds one row in the caller's transaction, so the row exists
+//!   exactly when the change it announces committed. A statement trigger
+//!   NOTIFYs channel [`CHANNEL`] at commit.
+//! - A dispatcher claims pending rows with `FOR UPDATE SKIP LOCKED`
+//!   ([`claim_pending`]) and, in that same transaction, writes one
+//!   `notification_deliveries` row per recipient ([`insert_delivery`]) and
+//!   marks the outbox row done: fan-out happens once per row.
+//! - Deliveries are claimed under a lease ([`claim_due`]); the mail is sent
+//!   outside any transaction and the result recorded with [`mark_sent`],
+//!   [`mark_retry`] or [`mark_dead`]. A lease that runs out (a crashed
+//!   worker) makes the row claimable again: at least once, never lost.
+//!
+//! This module never decides who hears what or how a message reads; the
+//! server does. All queries but [`insert`] need the system scope.
+
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{Array, BigInt, Integer, Interval, Jsonb, Nullable, Text, Timestamptz};
+use diesel::QueryableByName;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::time::Duration;
+use uuid::Uuid;
+
+use crate::StoreError;
+
+/// The LISTEN/NOTIFY channel an outbox insert pokes at commit.
+pub const CHANNEL: &str = "pb_outbox";
+
+type SqlUuid = diesel::sql_types::Uuid;
+
+fn interval(d: Duration) -> diesel::data_types::PgInterval {
+    diesel::data_types::PgInterval::from_microseconds(i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// Add a row in the caller's transaction. With a `dedupe_key`, a second row
+/// with the same key is silently not added; returns whether this one was.
+#[tracing::instrument(skip_all, fields(kind))]
+pub async fn insert(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    kind: &str,
+    payload: &serde_json::Value,
+    dedupe_key: Option<&str>,
+) -> Result<bool, StoreError> {
+    // No RETURNING: a user-scoped transaction may insert but not read rows.
+    let n = diesel::sql_query(
+        "INSERT INTO outbox (id, kind, payload, dedupe_key) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(kind)
+    .bind::<Jsonb, _>(payload)
+    .bind::<Nullable<Text>, _>(dedupe_key)
+    .execute(conn)
+    .await?;
+    Ok(n == 1)
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct OutboxRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Jsonb)]
+    pub payload: serde_json::Value,
+    #[diesel(sql_type = Integer)]
+    pub attempts: i32,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+}
+
+/// Lock up to `limit` due pending rows for the rest of the caller's
+/// transaction; rows another dispatcher holds are skipped.
+#[tracing::instrument(skip_all)]
+pub async fn claim_pending(conn: &mut AsyncPgConnection, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
+    Ok(diesel::sql_query(
+        "SELECT id, kind, payload, attempts, created_at FROM outbox \
+         WHERE status = 'pending' AND next_attempt_at <= now() \
+         ORDER BY next_attempt_at, created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+    )
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await?)
+}
+
+/// The row was fanned out. `payload` replaces the stored one (secrets such as
+/// an invitation link are dropped once they live in the delivery).
+pub async fn mark_done(conn: &mut AsyncPgConnection, id: Uuid, payload: &serde_json::Value) -> Result<(), StoreError> {
+    diesel::sql_query(
+        "UPDATE outbox SET status = 'done', processed_at = now(), attempts = attempts + 1, payload = $2 WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Jsonb, _>(payload)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Fan-out failed: try again after `delay`, or give up (`failed`) when
+/// `give_up` is set.
+pub async fn mark_fanout_failed(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    error: &str,
+    delay: Duration,
+    give_up: bool,
+) -> Result<(), StoreError> {
+    diesel::sql_query(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + $3, \
+         status = CASE WHEN $4 THEN 'failed' ELSE status END WHERE id = $1",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(error)
+    .bind::<Interval, _>(interval(delay))
+    .bind::<diesel::sql_types::Bool, _>(give_up)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// How many outbox rows of `kind` carry `payload_field = value` (tests and
+/// admin views; not used on a hot path).
+pub async fn count_by_payload(
+    conn: &mut AsyncPgConnection,
+    kind: &str,
+    field: &str,
+    value: &str,
+) -> Result<i64, StoreError> {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let r: N = diesel::sql_query("SELECT count(*) AS n FROM outbox WHERE kind = $1 AND payload ->> $2 = $3")
+        .bind::<Text, _>(kind)
+        .bind::<Text, _>(field)
+        .bind::<Text, _>(value)
+        .get_result(conn)
+        .await?;
+    Ok(r.n)
+}
+
+/// Status of a delivery row.
+pub mod status {
+    pub const PENDING: &str = "pending";
+    pub const DIGEST: &str = "digest";
+    pub const SKIPPED: &str = "skipped";
+}
+
+/// A delivery about to be written by fan-out.
+#[derive(Debug, Clone)]
+pub struct NewDelivery<'a> {
+    pub outbox_id: Uuid,
+    pub seq: i32,
+    pub user_id: Option<Uuid>,
+    pub email: &'a str,
+    pub language: &'a str,
+    pub kind: &'a str,
+    /// `pending`, `digest` or `skipped` (see [`status`]).
+    pub status: &'a str,
+    pub subject: &'a str,
+    pub summary: &'a str,
+    pub body_text: &'a str,
+    pub body_html: &'a str,
+    pub ics: Option<&'a str>,
+    pub ics_method: Option<&'a str>,
+    pub not_before: Option<DateTime<Utc>>,
+}
+
+#[tracing::instrument(skip_all, fields(kind = d.kind))]
+pub async fn insert_delivery(conn: &mut AsyncPgConnection, d: &NewDelivery<'_>) -> Result<Uuid, StoreError> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    let r: Id = diesel::sql_query(
+        "INSERT INTO notification_deliveries (outbox_id, seq, user_id, email, language, kind, status, subject, \
+         summary, body_text, body_html, ics, ics_method, next_attempt_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, coalesce($14, now())) RETURNING id",
+    )
+    .bind::<SqlUuid, _>(d.outbox_id)
+    .bind::<Integer, _>(d.seq)
+    .bind::<Nullable<SqlUuid>, _>(d.user_id)
+    .bind::<Text, _>(d.email)
+    .bind::<Text, _>(d.language)
+    .bind::<Text, _>(d.kind)
+    .bind::<Text, _>(d.status)
+    .bind::<Text, _>(d.subject)
+    .bind::<Text, _>(d.summary)
+    .bind::<Text, _>(d.body_text)
+    .bind::<Text, _>(d.body_html)
+    .bind::<Nullable<Text>, _>(d.ics)
+    .bind::<Nullable<Text>, _>(d.ics_method)
+    .bind::<Nullable<Timestamptz>, _>(d.not_before)
+    .get_result(conn)
+    .await?;
+    Ok(r.id)
+}
+
+/// A delivery claimed for sending.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Delivery {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub outbox_id: Uuid,
+    #[diesel(sql_type = Integer)]
+    pub seq: i32,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub user_id: Option<Uuid>,
+    #[diesel(sql_type = Text)]
+    pub email: String,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    pub subject: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub body_text: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub body_html: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub ics: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub ics_method: Option<String>,
+    /// Including this claim.
+    #[diesel(sql_type = Integer)]
+    pub attempts: i32,
+}
+
+/// Claim up to `limit` deliveries that are due (or whose lease ran out) for
+/// `lease`. Commits on its own; the caller sends outside any transaction.
+#[tracing::instrument(skip_all)]
+pub async fn claim_due(conn: &mut AsyncPgConnection, limit: i64, lease: Duration) -> Result<Vec<Delivery>, StoreError> {
+    Ok(diesel::sql_query(
+        "UPDATE notification_deliveries d SET status = 'sending', locked_until = now() + $2, attempts = d.attempts + 1 \
+         FROM (SELECT id FROM notification_deliveries \
+               WHERE (status = 'pending' AND next_attempt_at <= now()) \
+                  OR (status = 'sending' AND locked_until < now()) \
+               ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due \
+         WHERE d.id = due.id \
+         RETURNING d.id, d.outbox_id, d.seq, d.user_id, d.email, d.kind, d.subject, d.body_text, d.body_html, \
+                   d.ics, d.ics_method, d.attempts",
+    )
+    .bind::<BigInt, _>(limit)
+    .bind::<Interval, _>(interval(lease))
+    .load(conn)
+    .await?)
+}
+
+/// The SMTP server took it. The bodies are dropped: they are not needed any
+/// more, and an invitation's link is a secret. Returns false when the lease
+/// was lost to another worker meanwhile (that one will send it too).
+pub async fn mark_sent(conn: &mut AsyncPgConnection, id: Uuid) -> Result<bool, StoreError> {
+    let n = diesel::sql_query(
+        "UPDATE notification_deliveries SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = NULL, \
+         body_text = NULL, body_html = NULL, ics = NULL WHERE id = $1 AND status = 'sending'",
+    )
+    .bind::<SqlUuid, _>(id)
+    .execute(conn)
+    .await?;
+    Ok(n == 1)
+}
+
+/// A temporary failure: try again after `delay`.
+pub async fn mark_retry(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    error: &str,
+    delay: Duration,
+) -> Result<(), StoreError> {
+    diesel::sql_query(
+        "UPDATE notification_deliveries SET status = 'pending', locked_until = NULL, last_error = $2, \
+         next_attempt_at = now() + $3 WHERE id = $1 AND status = 'sending'",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(error)
+    .bind::<Interval, _>(interval(delay))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A permanent failure (5xx, bad address, retries exhausted): dead letter.
+pub async fn mark_dead(conn: &mut AsyncPgConnection, id: Uuid, error: &str) -> Result<(), StoreError> {
+    diesel::sql_query(
+        "UPDATE notification_deliveries SET status = 'dead', dead_at = now(), locked_until = NULL, last_error = $2 \
+         WHERE id = $1 AND status = 'sending'",
+    )
+    .bind::<SqlUuid, _>(id)
+    .bind::<Text, _>(error)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// A dead letter as admins see it (no bodies: they may hold secrets).
+#[derive(Debug, Clone, QueryableByName, serde::Serialize)]
+pub struct DeadLetter {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub outbox_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    pub email: String,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub user_id: Option<Uuid>,
+    #[diesel(sql_type = Text)]
+    pub subject: String,
+    #[diesel(sql_type = Integer)]
+    pub attempts: i32,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub last_error: Option<String>,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub dead_at: Option<DateTime<Utc>>,
+}
+
+const DEAD_COLUMNS: &str = "id, outbox_id, kind, email, user_id, subject, attempts, last_error, created_at, dead_at";
+
+/// Dead letters, newest first.
+pub async fn list_dead(conn: &mut AsyncPgConnection, limit: i64) -> Result<Vec<DeadLetter>, StoreError> {
+    Ok(diesel::sql_query(format!(
+        "SELECT {DEAD_COLUMNS} FROM notification_deliveries WHERE status = 'dead' ORDER BY dead_at DESC, id LIMIT $1"
+    ))
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await?)
+}
+
+/// Put a dead letter back in the queue, due now. `None` when there is no
+/// such dead letter (missing, or not dead).
+pub async fn retry_dead(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<DeadLetter>, StoreError> {
+    let rows: Vec<DeadLetter> = diesel::sql_query(format!(
+        "UPDATE notification_deliveries SET status = 'pending', next_attempt_at = now(), dead_at = NULL, attempts = 0 \
+         WHERE id = $1 AND status = 'dead' RETURNING {DEAD_COLUMNS}"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().next())
+}
+
+/// Instant mails to `user` made since `since` (for the rate limit).
+pub async fn instant_count_since(
+    conn: &mut AsyncPgConnection,
+    user: Uuid,
+    since: DateTime<Utc>,
+) -> Result<i64, StoreError> {
+    #[derive(QueryableByName)]
+    struct N {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let r: N = diesel::sql_query(
+        "SELECT count(*) AS n FROM notification_deliveries WHERE user_id = $1 AND created_at >= $2 \
+         AND status IN ('pending', 'sending', 'sent', 'dead')",
+    )
+    .bind::<SqlUuid, _>(user)
+    .bind::<Timestamptz, _>(since)
+    .get_result(conn)
+    .await?;
+    Ok(r.n)
+}
+
+/// One line waiting for a user's digest.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct DigestItem {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Text)]
+    pub summary: String,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+}
+
+/// Take every line waiting for `user`'s digest and mark it carried by
+/// `digest_outbox_id` (in the digest's fan-out transaction).
+pub async fn take_digest_items(
+    conn: &mut AsyncPgConnection,
+    user: Uuid,
+    digest_outbox_id: Uuid,
+) -> Result<Vec<DigestItem>, StoreError> {
+    let mut items: Vec<DigestItem> = diesel::sql_query(
+        "UPDATE notification_deliveries SET status = 'digested', digest_outbox_id = $2, \
+         body_text = NULL, body_html = NULL, ics = NULL \
+         WHERE user_id = $1 AND status = 'digest' RETURNING id, kind, summary, created_at",
+    )
+    .bind::<SqlUuid, _>(user)
+    .bind::<SqlUuid, _>(digest_outbox_id)
+    .load(conn)
+    .await?;
+    items.sort_by_key(|i| (i.created_at, i.id));
+    Ok(items)
+}
+
+/// People with lines waiting for a digest whose digest hour (local, default
+/// `default_hour`) has come on the local date of `local_hour`.
+pub async fn users_due_for_digest(
+    conn: &mut AsyncPgConnection,
+    local_hour: i32,
+    default_hour: i32,
+) -> Result<Vec<Uuid>, StoreError> {
+    #[derive(QueryableByName)]
+    struct U {
+        #[diesel(sql_type = SqlUuid)]
+        user_id: Uuid,
+    }
+    let rows: Vec<U> = diesel::sql_query(
+        "SELECT DISTINCT d.user_id FROM notification_deliveries d \
+         LEFT JOIN notification_prefs p ON p.user_id = d.user_id \
+         WHERE d.status = 'digest' AND d.user_id IS NOT NULL AND coalesce(p.digest_hour, $2) <= $1",
+    )
+    .bind::<Integer, _>(local_hour)
+    .bind::<Integer, _>(default_hour)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.user_id).collect())
+}
+
+/// Drop finished rows older than `age` (sent, skipped, digested deliveries and
+/// done outbox rows without deliveries left). Dead letters stay until handled.
+pub async fn prune(conn: &mut AsyncPgConnection, age: Duration) -> Result<usize, StoreError> {
+    let d = diesel::sql_query(
+        "DELETE FROM notification_deliveries WHERE status IN ('sent', 'skipped', 'digested') \
+         AND created_at < now() - $1",
+    )
+    .bind::<Interval, _>(interval(age))
+    .execute(conn)
+    .await?;
+    let o = diesel::sql_query(
+        "DELETE FROM outbox o WHERE o.status <> 'pending' AND o.created_at < now() - $1 \
+         AND NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.outbox_id = o.id OR d.digest_outbox_id = o.id)",
+    )
+    .bind::<Interval, _>(interval(age))
+    .execute(conn)
+    .await?;
+    Ok(d + o)
+}
+
+/// Delivery ids and statuses of one outbox row (tests, admin checks).
+pub async fn deliveries_of(
+    conn: &mut AsyncPgConnection,
+    outbox_ids: &[Uuid],
+) -> Result<Vec<(Uuid, String, i32)>, StoreError> {
+    #[derive(QueryableByName)]
+    struct R {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+        #[diesel(sql_type = Text)]
+        status: String,
+        #[diesel(sql_type = Integer)]
+        attempts: i32,
+    }
+    let rows: Vec<R> = diesel::sql_query(
+        "SELECT id, status, attempts FROM notification_deliveries WHERE outbox_id = ANY($1) ORDER BY outbox_id, seq",
+    )
+    .bind::<Array<SqlUuid>, _>(outbox_ids)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| (r.id, r.status, r.attempts)).collect())
+}
