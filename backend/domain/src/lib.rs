@@ -9,6 +9,7 @@
 pub mod availability;
 pub mod calls;
 pub mod geo;
+pub mod hours;
 pub mod identity;
 pub mod matching;
 pub mod roles;

@@ -3,6 +3,7 @@
 //! - widen calls whose next release tier is due (claimed with
 //!   `FOR UPDATE SKIP LOCKED`, so two instances never widen the same call);
 //! - expire calls that started unfilled, withdrawing their offers;
+//! - remind workers to submit hours for bookings that ended (`api::hours`);
 //! - watch the live index and rebuild it from Postgres when it was lost;
 //! - once a day, move the matching horizon: weekly availability is expanded
 //!   for the coming weeks only, so the index is rebuilt with the new days and
@@ -63,6 +64,9 @@ pub fn start(state: &web::Data<AppState>) -> Jobs {
             }
             if let Err(e) = matching::ensure_intact(&s).await {
                 tracing::warn!(error = %e, "live index check failed");
+            }
+            if let Err(e) = crate::api::hours::remind_ended(&s).await {
+                tracing::warn!(error = %e, "hours reminders failed");
             }
         }
     });

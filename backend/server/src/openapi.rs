@@ -33,6 +33,7 @@ use crate::api;
         api::relations::create_block, api::relations::list_blocks, api::relations::delete_block,
         api::bookings::accept, api::bookings::list_applications, api::bookings::confirm_application,
         api::bookings::invite, api::bookings::decline, api::bookings::list_bookings, api::bookings::cancel_booking,
+        api::hours::submit_hours, api::hours::approve_hours, api::hours::list_hours, api::hours::export_hours,
         api::shifts::create_shift, api::shifts::list_shifts, api::shifts::get_shift, api::shifts::update_shift,
         api::shifts::cancel_shift, api::shifts::list_candidates, api::shifts::release_shift,
         crate::realtime::ws::issue_ticket,
@@ -53,6 +54,7 @@ use crate::api;
         (name = "relations", description = "Practice favourites and blocks between practices and people"),
         (name = "shifts", description = "Staffing calls (oproepen) and their candidates"),
         (name = "bookings", description = "Accepting, confirming, inviting and cancelling: bookings exactly once"),
+        (name = "hours", description = "Hours worked per booking: submit, approve or amend, list and export as CSV"),
         (name = "realtime", description = "WebSocket push: tickets for `GET /api/v1/ws`"),
         (name = "health", description = "Liveness and readiness (served at the root, not under /api/v1)"),
     )

@@ -14,6 +14,7 @@ pub mod calendar_feeds;
 pub mod candidates;
 pub mod error;
 pub mod events;
+pub mod hours;
 pub mod idempotency;
 pub mod migrate;
 pub mod models;

@@ -70,6 +70,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    booking_hours (booking_id) {
+        booking_id -> Uuid,
+        user_id -> Uuid,
+        org_id -> Uuid,
+        practice_id -> Uuid,
+        status -> Text,
+        submitted_start -> Timestamptz,
+        submitted_end -> Timestamptz,
+        submitted_break_minutes -> Int4,
+        reason -> Nullable<Text>,
+        submitted_at -> Timestamptz,
+        submissions -> Int4,
+        final_start -> Nullable<Timestamptz>,
+        final_end -> Nullable<Timestamptz>,
+        final_break_minutes -> Nullable<Int4>,
+        note -> Nullable<Text>,
+        decided_at -> Nullable<Timestamptz>,
+        decided_by -> Nullable<Uuid>,
+    }
+}
+
+diesel::table! {
     bookings (id) {
         id -> Uuid,
         shift_id -> Uuid,
@@ -88,6 +110,7 @@ diesel::table! {
         cancelled_by_user -> Nullable<Uuid>,
         cancel_reason -> Nullable<Text>,
         late_cancellation -> Bool,
+        hours_reminded_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -182,6 +205,7 @@ diesel::table! {
         min_rest_minutes -> Int4,
         cancel_notice_practice_hours -> Int4,
         cancel_notice_worker_hours -> Int4,
+        dba_threshold_hours -> Int4,
     }
 }
 
@@ -362,6 +386,7 @@ diesel::table! {
 diesel::joinable!(availability_exceptions -> availability (availability_id));
 diesel::joinable!(background_checks -> organisations (org_id));
 diesel::joinable!(blocks -> practices (practice_id));
+diesel::joinable!(booking_hours -> bookings (booking_id));
 diesel::joinable!(bookings -> shifts (shift_id));
 diesel::joinable!(hagros -> organisations (org_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
@@ -387,6 +412,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     availability_exceptions,
     background_checks,
     blocks,
+    booking_hours,
     bookings,
     event_log_state,
     events,

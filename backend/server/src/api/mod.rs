@@ -6,6 +6,7 @@ pub mod auth;
 pub mod availability;
 pub mod bookings;
 pub mod health;
+pub mod hours;
 pub mod invitations;
 pub mod me;
 pub mod orgs;
@@ -69,6 +70,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(bookings::decline)
     .service(bookings::list_bookings)
     .service(bookings::cancel_booking)
+    .service(hours::submit_hours)
+    .service(hours::approve_hours)
+    .service(hours::list_hours)
+    .service(hours::export_hours)
     .service(shifts::create_shift)
     .service(shifts::list_shifts)
     .service(shifts::get_shift)

@@ -8,6 +8,7 @@ mod support;
 mod auth;
 mod availability;
 mod basics;
+mod hours;
 mod bookings;
 mod idempotency;
 mod me;
