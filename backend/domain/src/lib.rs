@@ -13,6 +13,7 @@ pub mod hours;
 pub mod identity;
 pub mod matching;
 pub mod roles;
+pub mod secondment;
 pub mod shift;
 pub mod tenancy;
 

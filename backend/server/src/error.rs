@@ -35,6 +35,19 @@ pub struct Problem {
     /// Per-field problems for invalid input.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// For `secondment_clashes`: the working days that clash with bookings.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub clashes: Vec<ScheduleClash>,
+}
+
+/// A working day of a proposed schedule that overlaps a booking of the person.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ScheduleClash {
+    /// The local day the occurrence starts on.
+    pub date: chrono::NaiveDate,
+    /// Europe/Amsterdam wall-clock times of the occurrence.
+    pub starts_at_local: String,
+    pub ends_at_local: String,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -51,16 +64,31 @@ pub struct ApiError {
     title: String,
     detail: Option<String>,
     errors: Vec<FieldError>,
+    // Boxed slice: keeps `ApiError` small on every `Result`.
+    clashes: Box<[ScheduleClash]>,
     retry_after: Option<u32>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, title: impl Into<String>) -> Self {
-        ApiError { status, code, title: title.into(), detail: None, errors: Vec::new(), retry_after: None }
+        ApiError {
+            status,
+            code,
+            title: title.into(),
+            detail: None,
+            errors: Vec::new(),
+            clashes: Box::default(),
+            retry_after: None,
+        }
     }
 
     pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn with_clashes(mut self, clashes: Vec<ScheduleClash>) -> Self {
+        self.clashes = clashes.into_boxed_slice();
         self
     }
 
@@ -120,6 +148,7 @@ impl ApiError {
             code: self.code,
             detail: self.detail.clone(),
             errors: self.errors.clone(),
+            clashes: self.clashes.to_vec(),
         }
     }
 }

@@ -187,7 +187,7 @@ pub async fn confirmed_windows(
 }
 
 /// Cancel a confirmed booking and give its slot back to the call (a filled
-/// call reopens). Slots stay numbered 1..=booked: the highest booking moves
+/// call reopens; a secondment's working day is cancelled with it). Slots stay numbered 1..=booked: the highest booking moves
 /// into the freed slot, so the next `take_slot` (`booked_slots + 1`) is free.
 /// The call's row stays locked until commit, so no taker sees the gap.
 /// Returns the cancelled booking, or `None` if it was not confirmed.
@@ -207,7 +207,8 @@ pub async fn cancel(
              WHERE id = $1 AND status = 'confirmed' RETURNING * \
          ), s AS ( \
              UPDATE shifts SET booked_slots = booked_slots - 1, \
-                 status = CASE WHEN status = 'filled' THEN 'open' ELSE status END, \
+                 status = CASE WHEN secondment_id IS NOT NULL THEN 'cancelled' \
+                     WHEN status = 'filled' THEN 'open' ELSE status END, \
                  version = version + 1, updated_at = now() \
              WHERE id = (SELECT shift_id FROM b) RETURNING id \
          ) SELECT {COLUMNS} FROM b"

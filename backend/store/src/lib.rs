@@ -26,6 +26,7 @@ pub mod provision;
 pub mod relations;
 pub mod schema;
 pub mod scope;
+pub mod secondments;
 pub mod sessions;
 pub mod shifts;
 pub mod tickets;

@@ -115,6 +115,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    calendar_feeds (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     use diesel::sql_types::*;
     use super::sql_types::Xid8;
 
@@ -194,6 +204,44 @@ diesel::table! {
 }
 
 diesel::table! {
+    notification_deliveries (id) {
+        id -> Uuid,
+        outbox_id -> Uuid,
+        seq -> Int4,
+        user_id -> Nullable<Uuid>,
+        email -> Text,
+        language -> Text,
+        kind -> Text,
+        status -> Text,
+        subject -> Text,
+        summary -> Text,
+        body_text -> Nullable<Text>,
+        body_html -> Nullable<Text>,
+        ics -> Nullable<Text>,
+        ics_method -> Nullable<Text>,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        locked_until -> Nullable<Timestamptz>,
+        last_error -> Nullable<Text>,
+        digest_outbox_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        sent_at -> Nullable<Timestamptz>,
+        dead_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    notification_prefs (user_id) {
+        user_id -> Uuid,
+        modes -> Jsonb,
+        quiet_start -> Nullable<Time>,
+        quiet_end -> Nullable<Time>,
+        digest_hour -> Int2,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     organisations (id) {
         id -> Uuid,
         slug -> Text,
@@ -206,6 +254,21 @@ diesel::table! {
         cancel_notice_practice_hours -> Int4,
         cancel_notice_worker_hours -> Int4,
         dba_threshold_hours -> Int4,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Uuid,
+        kind -> Text,
+        payload -> Jsonb,
+        dedupe_key -> Nullable<Text>,
+        status -> Text,
+        attempts -> Int4,
+        next_attempt_at -> Timestamptz,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamptz,
+        processed_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -263,6 +326,41 @@ diesel::table! {
         checked_at -> Nullable<Timestamptz>,
         expires_on -> Nullable<Date>,
         created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    secondments (id) {
+        id -> Uuid,
+        org_id -> Uuid,
+        borrowing_practice_id -> Uuid,
+        lending_org_id -> Uuid,
+        lending_practice_id -> Nullable<Uuid>,
+        user_id -> Uuid,
+        profession -> Text,
+        agreement_id -> Nullable<Uuid>,
+        starts_on -> Date,
+        ends_on -> Date,
+        schedule -> Jsonb,
+        rate_cents -> Int4,
+        notes -> Nullable<Text>,
+        status -> Text,
+        proposed_ends_on -> Nullable<Date>,
+        lender_approved_at -> Nullable<Timestamptz>,
+        lender_approved_by -> Nullable<Uuid>,
+        borrower_approved_at -> Nullable<Timestamptz>,
+        borrower_approved_by -> Nullable<Uuid>,
+        person_approved_at -> Nullable<Timestamptz>,
+        declined_at -> Nullable<Timestamptz>,
+        declined_by -> Nullable<Uuid>,
+        decline_reason -> Nullable<Text>,
+        ended_at -> Nullable<Timestamptz>,
+        ended_by -> Nullable<Uuid>,
+        end_reason -> Nullable<Text>,
+        created_by -> Uuid,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+        version -> Int4,
     }
 }
 
@@ -336,6 +434,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         booked_slots -> Int4,
+        secondment_id -> Nullable<Uuid>,
     }
 }
 
@@ -388,18 +487,23 @@ diesel::joinable!(background_checks -> organisations (org_id));
 diesel::joinable!(blocks -> practices (practice_id));
 diesel::joinable!(booking_hours -> bookings (booking_id));
 diesel::joinable!(bookings -> shifts (shift_id));
+diesel::joinable!(calendar_feeds -> users (user_id));
 diesel::joinable!(hagros -> organisations (org_id));
 diesel::joinable!(idempotency_keys -> users (user_id));
 diesel::joinable!(invitations -> organisations (org_id));
 diesel::joinable!(memberships -> organisations (org_id));
 diesel::joinable!(memberships -> users (user_id));
+diesel::joinable!(notification_deliveries -> users (user_id));
+diesel::joinable!(notification_prefs -> users (user_id));
 diesel::joinable!(practices -> organisations (org_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(registrations -> users (user_id));
+diesel::joinable!(secondments -> sharing_agreements (agreement_id));
 diesel::joinable!(shift_applications -> shifts (shift_id));
 diesel::joinable!(shift_applications -> users (user_id));
 diesel::joinable!(shift_offers -> shifts (shift_id));
 diesel::joinable!(shift_offers -> users (user_id));
+diesel::joinable!(shifts -> secondments (secondment_id));
 diesel::joinable!(shifts -> users (created_by));
 diesel::joinable!(worker_profiles -> organisations (employer_org_id));
 diesel::joinable!(worker_profiles -> practices (employer_practice_id));
@@ -414,17 +518,22 @@ diesel::allow_tables_to_appear_in_same_query!(
     blocks,
     booking_hours,
     bookings,
+    calendar_feeds,
     event_log_state,
     events,
     hagros,
     idempotency_keys,
     invitations,
     memberships,
+    notification_deliveries,
+    notification_prefs,
     organisations,
+    outbox,
     practice_favourites,
     practices,
     refresh_tokens,
     registrations,
+    secondments,
     sharing_agreements,
     shift_applications,
     shift_offers,

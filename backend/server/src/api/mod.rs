@@ -12,6 +12,7 @@ pub mod me;
 pub mod orgs;
 pub mod practices;
 pub mod relations;
+pub mod secondments;
 pub mod sharing;
 pub mod shifts;
 pub mod workers;
@@ -74,6 +75,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(hours::approve_hours)
     .service(hours::list_hours)
     .service(hours::export_hours)
+    .service(secondments::create_secondment)
+    .service(secondments::list_secondments)
+    .service(secondments::get_secondment)
+    .service(secondments::approve_secondment)
+    .service(secondments::decline_secondment)
+    .service(secondments::extend_secondment)
+    .service(secondments::end_secondment)
     .service(shifts::create_shift)
     .service(shifts::list_shifts)
     .service(shifts::get_shift)

@@ -15,5 +15,6 @@ mod me;
 mod realtime;
 mod rls;
 mod scale_out;
+mod secondments;
 mod shifts;
 mod tenancy;
