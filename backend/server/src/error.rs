@@ -197,6 +197,11 @@ fn constraint_error(constraint: &str) -> Option<ApiError> {
         "bookings_no_overlap" => {
             (StatusCode::CONFLICT, "worker_already_booked", "This person is already booked at that time")
         }
+        "bookings_min_rest" => (
+            StatusCode::CONFLICT,
+            "insufficient_rest",
+            "This person would not have the RHO's minimum rest between two bookings",
+        ),
         "bookings_shift_user_key" => (StatusCode::CONFLICT, "already_booked", "This person already has this call"),
         "bookings_slot_key" => (StatusCode::CONFLICT, "shift_no_longer_open", "The call is no longer open"),
         "practices_hagro_same_org_fkey" => {

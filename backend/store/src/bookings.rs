@@ -76,6 +76,33 @@ pub async fn take_slot(
         .bind::<SqlUuid, _>(user_id)
         .execute(conn)
         .await?;
+    // Under that lock, the RHO's minimum rest between two bookings of one
+    // person holds too: a booking that ends (or starts) closer to this call
+    // than the rest allows, without overlapping it, refuses the booking. An
+    // overlapping one is left to the exclusion constraint (`worker_already_booked`).
+    let too_close: bool = diesel::sql_query(
+        "SELECT EXISTS ( \
+             SELECT 1 FROM shifts s JOIN organisations o ON o.id = s.org_id \
+             JOIN bookings b ON b.user_id = $2 AND b.status = 'confirmed' \
+             WHERE s.id = $1 AND o.min_rest_minutes > 0 \
+               AND b.during && tstzrange(s.starts_at - make_interval(mins => o.min_rest_minutes), \
+                                         s.ends_at + make_interval(mins => o.min_rest_minutes)) \
+         ) AND NOT EXISTS ( \
+             SELECT 1 FROM shifts s JOIN bookings b ON b.user_id = $2 AND b.status = 'confirmed' \
+             WHERE s.id = $1 AND b.during && tstzrange(s.starts_at, s.ends_at) \
+         ) AS too_close",
+    )
+    .bind::<SqlUuid, _>(shift_id)
+    .bind::<SqlUuid, _>(user_id)
+    .get_result::<TooClose>(conn)
+    .await?
+    .too_close;
+    if too_close {
+        return Err(StoreError::Conflict {
+            constraint: "bookings_min_rest".into(),
+            kind: crate::error::ConflictKind::Check,
+        });
+    }
     let sql = format!(
         "WITH s AS ( \
              UPDATE shifts SET booked_slots = booked_slots + 1, \
@@ -97,6 +124,12 @@ pub async fn take_slot(
         .get_result::<Booking>(conn)
         .await
         .optional()?)
+}
+
+#[derive(QueryableByName)]
+struct TooClose {
+    #[diesel(sql_type = Bool)]
+    too_close: bool,
 }
 
 #[tracing::instrument(skip_all)]

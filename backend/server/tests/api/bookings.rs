@@ -937,3 +937,53 @@ async fn a_reopened_call_is_not_offered_again_to_who_declined_or_cancelled_it() 
     assert_eq!(count_events(&app, b, "offer", &shift).await, 1, "who declined is not asked again");
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_booking_too_close_to_another_is_refused_with_insufficient_rest() {
+    let app = TestApp::spawn().await;
+    let manager = token(&app, MANAGER).await;
+    let practice = practice_of(&app, MANAGER).await;
+    let person = workers_of(&app, "kop-noord-holland", "gp").await[0];
+    let invite_and_accept = |shift: String| {
+        let (app, manager) = (&app, manager.clone());
+        async move {
+            let r = app
+                .post(&format!("/api/v1/shifts/{shift}/invitations"), Some(&manager), json!({ "user_id": person }))
+                .await;
+            assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+            accept(app, &token_of(app, person), &shift).await
+        }
+    };
+    // Booked 08:00-17:00; an evening call at 19:00 leaves two hours of rest,
+    // the RHO asks for eleven (the default).
+    let day = post_call(&app, &manager, day_cover(practice, 5)).await;
+    assert_eq!(invite_and_accept(day).await.status, StatusCode::CREATED);
+    let mut evening = day_cover(practice, 5);
+    evening["starts_at"] = json!(local(5, 19));
+    evening["ends_at"] = json!(local(5, 23));
+    let evening = post_call(&app, &manager, evening).await;
+    let r = invite_and_accept(evening.clone()).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "insufficient_rest"), "{}", r.text);
+    assert_eq!(confirmed_bookings(&app, &evening).await, 0);
+    // An overlapping call still answers worker_already_booked.
+    let mut overlapping = day_cover(practice, 5);
+    overlapping["starts_at"] = json!(local(5, 12));
+    overlapping["ends_at"] = json!(local(5, 20));
+    let r = invite_and_accept(post_call(&app, &manager, overlapping).await).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "worker_already_booked"), "{}", r.text);
+    // The RHO sets its rule as data: without a minimum rest the evening books.
+    let coordinator = token(&app, COORDINATOR).await;
+    let kop = app.org_id("kop-noord-holland").await;
+    let r = app
+        .request(
+            Method::PATCH,
+            &format!("/api/v1/organisations/{kop}/settings"),
+            Some(&coordinator),
+            Some(json!({ "min_rest_minutes": 0 })),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let r = accept(&app, &token_of(&app, person), &evening).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    app.stop().await;
+}
