@@ -178,6 +178,14 @@ if [[ -n "${CI:-}" ]]; then
 fi
 cargo nextest run --workspace --no-fail-fast "$@"
 
+# The benchmark harness at Region scale, in the debug profile so it reuses
+# the test build. It proves the harness works; timings are reported, never
+# asserted, and the report goes to a temporary directory, not docs/.
+section "benchmark harness (pb-bench --quick)"
+bench_out=$(mktemp -d)
+cargo run -p pb-bench -- --quick --out "$bench_out"
+rm -rf "$bench_out"
+
 if [[ -f web/tests/package.json ]]; then
     section "browser tests"
     [[ -f infra/browser-tests.sh ]] || die "web/tests/package.json exists but infra/browser-tests.sh does not"
