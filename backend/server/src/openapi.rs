@@ -34,6 +34,7 @@ use crate::api;
         api::bookings::accept, api::bookings::list_applications, api::bookings::confirm_application,
         api::bookings::invite, api::bookings::decline, api::bookings::list_bookings, api::bookings::cancel_booking,
         api::hours::submit_hours, api::hours::approve_hours, api::hours::list_hours, api::hours::export_hours,
+        api::reports::engagements, api::reports::region, api::reports::region_csv,
         api::shifts::create_shift, api::shifts::list_shifts, api::shifts::get_shift, api::shifts::update_shift,
         api::shifts::cancel_shift, api::shifts::list_candidates, api::shifts::release_shift,
         api::secondments::create_secondment, api::secondments::list_secondments, api::secondments::get_secondment,
@@ -59,6 +60,7 @@ use crate::api;
         (name = "bookings", description = "Accepting, confirming, inviting and cancelling: bookings exactly once"),
         (name = "secondments", description = "Secondments (detachering): weekly schedules at another practice, approved by lender, borrower and person"),
         (name = "hours", description = "Hours worked per booking: submit, approve or amend, list and export as CSV"),
+        (name = "reports", description = "Freelancer hours per practice (Wet DBA) and region figures: fill rate, time to fill, unfilled urgent calls, late cancellations"),
         (name = "realtime", description = "WebSocket push: tickets for `GET /api/v1/ws`"),
         (name = "health", description = "Liveness and readiness (served at the root, not under /api/v1)"),
     )

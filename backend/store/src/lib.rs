@@ -24,6 +24,7 @@ pub mod outbox;
 pub mod pool;
 pub mod provision;
 pub mod relations;
+pub mod reports;
 pub mod schema;
 pub mod scope;
 pub mod secondments;

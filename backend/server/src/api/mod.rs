@@ -12,6 +12,7 @@ pub mod me;
 pub mod orgs;
 pub mod practices;
 pub mod relations;
+pub mod reports;
 pub mod secondments;
 pub mod sharing;
 pub mod shifts;
@@ -75,6 +76,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(hours::approve_hours)
     .service(hours::list_hours)
     .service(hours::export_hours)
+    .service(reports::engagements)
+    .service(reports::region)
+    .service(reports::region_csv)
     .service(secondments::create_secondment)
     .service(secondments::list_secondments)
     .service(secondments::get_secondment)

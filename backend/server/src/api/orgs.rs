@@ -115,6 +115,9 @@ pub struct OrganisationSettings {
     pub cancel_notice_practice_hours: i32,
     /// Notice (hours before the start) a worker must give; less is a late cancellation.
     pub cancel_notice_worker_hours: i32,
+    /// Wet DBA: hours of one freelancer at one practice over twelve months above
+    /// which the engagements report flags them (1-8784, default 1000).
+    pub dba_threshold_hours: i32,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -125,30 +128,34 @@ pub struct SettingsPatch {
     pub min_rest_minutes: Option<i32>,
     pub cancel_notice_practice_hours: Option<i32>,
     pub cancel_notice_worker_hours: Option<i32>,
+    pub dba_threshold_hours: Option<i32>,
 }
 
 async fn read_settings(c: &mut pb_store::AsyncPgConnection, id: Uuid) -> ApiResult<OrganisationSettings> {
-    let (rho, partners, rest, notice_practice, notice_worker): (i32, i32, i32, i32, i32) = organisations::table
-        .find(id)
-        .select((
-            organisations::release_rho_after_minutes,
-            organisations::release_partners_after_minutes,
-            organisations::min_rest_minutes,
-            organisations::cancel_notice_practice_hours,
-            organisations::cancel_notice_worker_hours,
-        ))
-        .first(c)
-        .await?;
+    let (rho, partners, rest, notice_practice, notice_worker, dba): (i32, i32, i32, i32, i32, i32) =
+        organisations::table
+            .find(id)
+            .select((
+                organisations::release_rho_after_minutes,
+                organisations::release_partners_after_minutes,
+                organisations::min_rest_minutes,
+                organisations::cancel_notice_practice_hours,
+                organisations::cancel_notice_worker_hours,
+                organisations::dba_threshold_hours,
+            ))
+            .first(c)
+            .await?;
     Ok(OrganisationSettings {
         release_rho_after_minutes: rho,
         release_partners_after_minutes: partners,
         min_rest_minutes: rest,
         cancel_notice_practice_hours: notice_practice,
         cancel_notice_worker_hours: notice_worker,
+        dba_threshold_hours: dba,
     })
 }
 
-/// The RHO's release and rest policy (its coordinators).
+/// The RHO's release, rest, cancellation and Wet DBA policy (its coordinators).
 #[utoipa::path(tag = "organisations", security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses((status = 200, body = OrganisationSettings), (status = 403, body = Problem), (status = 404, body = Problem)))]
 #[get("/organisations/{id}/settings")]
@@ -162,8 +169,8 @@ pub async fn get_settings(
     Ok(web::Json(state.db.tx(&user.scope, async |c| read_settings(c, id).await).await?))
 }
 
-/// Change the release delays, the minimum rest and the cancellation notice
-/// windows (its coordinators). New calls and cancellations use them; calls
+/// Change the release delays, the minimum rest, the cancellation notice
+/// windows and the Wet DBA threshold (its coordinators). New calls and cancellations use them; calls
 /// already open keep their release schedule.
 #[utoipa::path(tag = "organisations", security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = SettingsPatch,
     responses((status = 200, body = OrganisationSettings), (status = 400, body = Problem), (status = 403, body = Problem),
@@ -198,6 +205,9 @@ pub async fn update_settings(
             return Err(ApiError::invalid(field, "out_of_range", "between 0 and 2160 hours"));
         }
     }
+    if p.dba_threshold_hours.is_some_and(|h| !(1..=8784).contains(&h)) {
+        return Err(ApiError::invalid("dba_threshold_hours", "out_of_range", "between 1 and 8784 hours"));
+    }
     let updated = state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
@@ -220,6 +230,7 @@ pub async fn update_settings(
                         .eq(p.cancel_notice_practice_hours.unwrap_or(current.cancel_notice_practice_hours)),
                     organisations::cancel_notice_worker_hours
                         .eq(p.cancel_notice_worker_hours.unwrap_or(current.cancel_notice_worker_hours)),
+                    organisations::dba_threshold_hours.eq(p.dba_threshold_hours.unwrap_or(current.dba_threshold_hours)),
                 ))
                 .execute(c)
                 .await?;

@@ -651,5 +651,17 @@ async fn a_night_across_the_october_change_counts_ten_hours_everywhere() {
     assert_eq!((rec["booked_hours"].as_str(), rec["worked_hours"].as_str()), ("10.00", "10.00"));
     assert_eq!(rec["amount_cents"], "85000");
 
+    // The Wet DBA report counts the same ten hours.
+    let org = app.org_id("kop-noord-holland").await;
+    let r =
+        app.get(&format!("/api/v1/reports/engagements?organisation_id={org}"), &token(&app, COORDINATOR).await).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let e = r.body["engagements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["user_id"] == locum_id.to_string().as_str() && e["practice_id"] == post.to_string().as_str())
+        .expect("the locum at the post");
+    assert_eq!((e["worked_minutes"].as_i64(), e["worked_hours"].as_str()), (Some(600), Some("10.00")));
     app.stop().await;
 }

@@ -13,6 +13,7 @@ mod bookings;
 mod idempotency;
 mod me;
 mod realtime;
+mod reports;
 mod rls;
 mod scale_out;
 mod secondments;
