@@ -1,94 +1,608 @@
-// Personeelsbank web app script: signs in against the JSON API and renders
-// the signed-in overview. Tokens live in sessionStorage (gone when the tab
-// closes); the refresh token is rotated by the server on every use.
+// Personeelsbank web app script. The server renders every page, its labels
+// and forms; this script fills in data from the JSON API (/api/v1), submits
+// the forms there, and keeps pages live over the WebSocket.
+//
+// Sign-in lives in an HttpOnly cookie the script cannot read. For API calls
+// it asks POST /web/token (with the page's CSRF token) for a short-lived
+// access token, and asks again when the API answers 401.
+// Text comes from the server's catalogue (config.messages), so it follows
+// the page's language. Data is put on the page with textContent only.
 "use strict";
 
-const store = {
-  get access() { return sessionStorage.getItem("pb.access"); },
-  get refresh() { return sessionStorage.getItem("pb.refresh"); },
-  save(t) { sessionStorage.setItem("pb.access", t.access_token); sessionStorage.setItem("pb.refresh", t.refresh_token); },
-  clear() { sessionStorage.removeItem("pb.access"); sessionStorage.removeItem("pb.refresh"); },
-};
+const config = (() => {
+  const el = document.getElementById("pb-config");
+  try { return el ? JSON.parse(el.textContent) : {}; } catch { return {}; }
+})();
+const M = config.messages || {};
+const csrf = (document.querySelector('meta[name="pb-csrf"]') || {}).content || "";
 
-const messages = {
-  invalid_credentials: "E-mailadres of wachtwoord klopt niet.",
-  password_too_short: "Kies een wachtwoord van minstens 12 tekens.",
-  password_too_common: "Dit wachtwoord is te makkelijk te raden. Kies een langere zin.",
-  invitation_not_found: "Deze uitnodiging is niet meer geldig.",
-  invalid_json: "Vul alle velden in.",
-};
+function t(key, vars) {
+  let s = M[key] !== undefined ? M[key] : key;
+  for (const [k, v] of Object.entries(vars || {})) s = s.split("{" + k + "}").join(String(v));
+  return s;
+}
+const $ = (sel, root) => (root || document).querySelector(sel);
+const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
 
-function problemText(p) {
-  const code = (p.errors && p.errors[0] && p.errors[0].code) || p.code;
-  return messages[code] || p.title || "Er ging iets mis.";
+// h("li", {class: "x", dataset: {shift: id}}, "text", child, ...)
+function h(tag, attrs, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (v === undefined || v === null || v === false) continue;
+    if (k === "dataset") Object.assign(e.dataset, v);
+    else if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (v === true) e.setAttribute(k, "");
+    else e.setAttribute(k, v);
+  }
+  for (const c of children.flat()) if (c !== undefined && c !== null && c !== false) e.append(c instanceof Node ? c : String(c));
+  return e;
 }
 
-async function api(path, options = {}) {
-  const headers = { "Content-Type": "application/json", ...(options.headers || {}) };
-  if (store.access) headers.Authorization = "Bearer " + store.access;
-  let res = await fetch("/api/v1" + path, { ...options, headers });
-  if (res.status === 401 && store.refresh && path !== "/auth/refresh") {
-    const r = await fetch("/api/v1/auth/refresh", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ refresh_token: store.refresh }) });
-    if (r.ok) { store.save(await r.json()); return api(path, options); }
-    store.clear();
-  }
+function newKey() {
+  const b = new Uint8Array(16);
+  crypto.getRandomValues(b);
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
+
+// --- talking to the API -------------------------------------------------------
+
+let accessToken = null;
+async function fetchToken() {
+  const r = await fetch("/web/token", { method: "POST", headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" });
+  if (r.status === 401) { location.href = "/login"; throw new Error("signed out"); }
+  if (!r.ok) throw new Error("token " + r.status);
+  accessToken = (await r.json()).access_token;
+  return accessToken;
+}
+
+async function api(path, opts) {
+  const o = opts || {};
+  const send = async () => {
+    const headers = Object.assign({}, o.headers || {});
+    if (config.user_id) headers.Authorization = "Bearer " + (accessToken || (await fetchToken()));
+    if (o.body !== undefined) headers["Content-Type"] = "application/json";
+    return fetch("/api/v1" + path, { method: o.method || "GET", headers, body: o.body === undefined ? undefined : JSON.stringify(o.body), credentials: "same-origin" });
+  };
+  let res = await send();
+  if (res.status === 401 && config.user_id) { accessToken = null; res = await send(); }
   return res;
 }
 
-function showError(el, text) { el.textContent = text; el.hidden = false; }
+async function problemOf(res) {
+  try { return await res.json(); } catch { return { code: "internal_error", status: res.status }; }
+}
+function problemText(p) {
+  if (p.code && M["err." + p.code] !== undefined) return M["err." + p.code];
+  return p.title || t("err.internal_error");
+}
+function fieldText(e) { return M["err." + e.code] !== undefined ? M["err." + e.code] : e.message; }
 
-function el(tag, text) { const e = document.createElement(tag); if (text !== undefined) e.textContent = text; return e; }
-
-async function onLogin(ev) {
-  ev.preventDefault();
-  const form = ev.target, err = document.getElementById("login-error");
-  err.hidden = true;
-  const body = { email: form.email.value, password: form.password.value };
-  if (!body.email || !body.password) return showError(err, "Vul je e-mailadres en wachtwoord in.");
-  const res = await api("/auth/login", { method: "POST", body: JSON.stringify(body) });
-  if (!res.ok) return showError(err, problemText(await res.json()));
-  store.save(await res.json());
-  location.href = "/app";
+function clearErrors(form) {
+  const box = $(".form-error", form);
+  if (box) { box.hidden = true; box.textContent = ""; }
+  for (const slot of $$("[data-for]", form)) slot.textContent = "";
+  for (const i of $$("[aria-invalid]", form)) i.removeAttribute("aria-invalid");
 }
 
-async function renderMe() {
-  const box = document.getElementById("me");
-  if (!store.access) { location.href = "/login"; return; }
-  const res = await api("/me");
-  if (!res.ok) { location.href = "/login"; return; }
-  const me = await res.json();
-  box.replaceChildren();
-  box.append(el("p", `Ingelogd als ${me.name} (${me.email})`));
-  const list = el("ul");
-  for (const m of me.memberships) {
-    list.append(el("li", [m.role, m.organisation_name, m.practice_name].filter(Boolean).join(" – ")));
+// Show a problem on a form: field errors next to their fields, the summary on top.
+function showProblem(form, p) {
+  clearErrors(form);
+  const rest = [];
+  for (const e of p.errors || []) {
+    const slot = $(`[data-for="${e.field}"]`, form);
+    if (slot) {
+      slot.textContent = fieldText(e);
+      const input = slot.id ? $(`[aria-describedby~="${slot.id}"]`, form) : null;
+      if (input) input.setAttribute("aria-invalid", "true");
+    } else rest.push(fieldText(e));
   }
-  box.append(el("h2", "Rollen"), list);
+  const box = $(".form-error", form);
+  if (box) {
+    box.textContent = [problemText(p)].concat(rest).join(" ");
+    box.hidden = false;
+  } else flash(problemText(p), true);
 }
 
-async function onLogout() {
-  if (store.refresh) await api("/auth/logout", { method: "POST", body: JSON.stringify({ refresh_token: store.refresh }) });
-  store.clear();
-  location.href = "/login";
+function flash(text, bad) {
+  const f = $("#flash");
+  if (!f) return;
+  f.textContent = text;
+  f.className = bad ? "flash bad" : "flash";
+  f.setAttribute("role", bad ? "alert" : "status");
+  f.hidden = false;
 }
 
-async function onAcceptInvitation(ev) {
-  ev.preventDefault();
-  const form = ev.target, err = document.getElementById("invitation-error");
-  err.hidden = true;
-  const token = new URLSearchParams(location.search).get("token") || "";
-  const res = await api("/auth/invitations/accept", { method: "POST", body: JSON.stringify({ token, name: form.name.value, password: form.password.value }) });
-  if (!res.ok) return showError(err, problemText(await res.json()));
-  store.save(await res.json());
+// Run an async form handler with errors shown on the form, never lost.
+function onSubmit(form, handler) {
+  if (!form) return;
+  form.addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    clearErrors(form);
+    const button = $("button[type=submit]", form);
+    if (button) button.disabled = true;
+    try { await handler(form.elements, form); }
+    catch (e) { showProblem(form, { code: "network" }); }
+    finally { if (button) button.disabled = false; }
+  });
+}
+
+// Load a list; on failure say so inside it.
+async function loadJson(path) {
+  const r = await api(path);
+  if (!r.ok) throw await problemOf(r);
+  return r.json();
+}
+function failList(el, p, cols) {
+  const text = problemText(p || {});
+  el.replaceChildren(cols ? h("tr", {}, h("td", { colspan: cols, class: "error" }, text)) : h("li", { class: "error" }, text));
+}
+
+// --- formatting --------------------------------------------------------------
+
+const locale = () => (config.lang === "en" ? "en-GB" : "nl-NL");
+function fmtLocal(s) {
+  // "2026-12-01T08:00:00" local wall-clock from the API
+  const [d, time] = String(s).split("T");
+  const [y, m, day] = d.split("-").map(Number);
+  const date = new Date(Date.UTC(y, m - 1, day));
+  const ds = date.toLocaleDateString(locale(), { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" });
+  return ds + " " + (time || "").slice(0, 5);
+}
+function fmtRange(a, b) { return fmtLocal(a) + "–" + String(b).split("T")[1].slice(0, 5); }
+function euros(cents) { return (cents / 100).toLocaleString(locale(), { style: "currency", currency: "EUR" }); }
+function addDays(isoDate, n) {
+  const [y, m, d] = isoDate.split("-").map(Number);
+  const x = new Date(Date.UTC(y, m - 1, d + n));
+  return x.toISOString().slice(0, 10);
+}
+function todayLocal() {
+  const parts = new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/Amsterdam", year: "numeric", month: "2-digit", day: "2-digit" }).format(new Date());
+  return parts;
+}
+function reasonText(r) {
+  if (r.reason === "distance") return t("reason.distance", { km: r.km });
+  return t("reason." + r.reason);
+}
+function statusBadge(s) { return h("span", { class: "badge status-" + s }, t("status." + s)); }
+
+// --- live updates ------------------------------------------------------------
+
+function live(onEvent) {
+  let cursor = null, retry = 0;
+  document.body.dataset.live = "connecting";
+  const connect = async () => {
+    try {
+      const r = await api("/ws/ticket", { method: "POST" });
+      if (!r.ok) throw new Error("ticket");
+      const { ticket } = await r.json();
+      const proto = location.protocol === "https:" ? "wss:" : "ws:";
+      let url = `${proto}//${location.host}/api/v1/ws?ticket=${encodeURIComponent(ticket)}`;
+      if (cursor) url += "&after=" + encodeURIComponent(cursor);
+      const ws = new WebSocket(url);
+      ws.onmessage = (m) => {
+        let msg;
+        try { msg = JSON.parse(m.data); } catch { return; }
+        if (msg.cursor) cursor = msg.cursor;
+        if (msg.type === "event") onEvent(msg);
+        else if (msg.type === "resync_required") onEvent({ kind: "resync" });
+        else if (msg.type === "ready") { retry = 0; document.body.dataset.live = "ready"; }
+      };
+      ws.onclose = () => { document.body.dataset.live = "closed"; later(); };
+    } catch { later(); }
+  };
+  const later = () => setTimeout(connect, Math.min(30000, 1000 * 2 ** retry++));
+  connect();
+}
+
+// --- anonymous pages ---------------------------------------------------------
+
+async function adopt(tokens) {
+  const r = await fetch("/web/session", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ refresh_token: tokens.refresh_token }), credentials: "same-origin" });
+  if (!r.ok) throw await problemOf(r);
   location.href = "/app";
 }
+
+function pageInvitation() {
+  onSubmit($("#invitation-form"), async (f, form) => {
+    const errs = [];
+    if (!f.name.value.trim()) errs.push({ field: "name", code: "required" });
+    if (!f.password.value) errs.push({ field: "password", code: "required" });
+    if (errs.length) return showProblem(form, { code: "validation_failed", errors: errs });
+    const r = await api("/auth/invitations/accept", { method: "POST", body: { token: form.dataset.token, name: f.name.value, password: f.password.value, language: config.lang } });
+    if (!r.ok) return showProblem(form, await problemOf(r));
+    try { await adopt(await r.json()); } catch (p) { showProblem(form, p); }
+  });
+}
+
+function pagePasswordReset() {
+  onSubmit($("#reset-request-form"), async (f, form) => {
+    if (!f.email.value.trim()) return showProblem(form, { code: "validation_failed", errors: [{ field: "email", code: "required" }] });
+    const r = await api("/auth/password-reset", { method: "POST", body: { email: f.email.value.trim() } });
+    if (!r.ok) return showProblem(form, await problemOf(r));
+    form.replaceChildren(h("p", { role: "status" }, t("js.reset_sent")));
+  });
+  onSubmit($("#reset-confirm-form"), async (f, form) => {
+    if (!f.password.value) return showProblem(form, { code: "validation_failed", errors: [{ field: "password", code: "required" }] });
+    const r = await api("/auth/password-reset/confirm", { method: "POST", body: { token: form.dataset.token, password: f.password.value } });
+    if (!r.ok) return showProblem(form, await problemOf(r));
+    form.replaceChildren(h("p", { role: "status" }, t("js.reset_done"), " ", h("a", { href: "/login" }, t("nav.login"))));
+  });
+}
+
+// --- practice ----------------------------------------------------------------
+
+function pagePractice() {
+  const tbody = $("#calls"), form = $("#post-call"), repeat = $("#repeat");
+  form.dataset.key = newKey();
+  if (!form.elements.date.value) form.elements.date.value = addDays(todayLocal(), 1);
+  let calls = [];
+  const load = async () => {
+    try { calls = await loadJson("/shifts?limit=200"); } catch (p) { return failList(tbody, p, 5); }
+    const rows = calls.map((s) => h("tr", { dataset: { shift: s.id } },
+      h("td", {}, fmtRange(s.starts_at_local, s.ends_at_local)),
+      h("td", {}, t("profession." + s.profession), " · ", t("kind." + s.kind)),
+      h("td", {}, statusBadge(s.status), s.urgent ? h("span", { class: "badge urgent" }, t("js.urgent")) : null),
+      h("td", {}, String(s.slots)),
+      h("td", {}, h("a", { href: "/app/practice/calls/" + s.id }, t("common.open")))));
+    tbody.replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 5 }, t("js.no_calls")))]));
+    const open = calls.filter((s) => s.status === "open");
+    $("#call-summary").replaceChildren(
+      h("span", {}, t("js.count_open", { n: open.length })),
+      h("span", {}, t("js.count_urgent", { n: open.filter((s) => s.urgent).length })),
+      h("span", {}, t("js.count_filled", { n: calls.filter((s) => s.status === "filled").length })));
+    const seen = new Set();
+    repeat.replaceChildren(h("option", { value: "" }, t("practice.repeat_none")));
+    for (const s of calls) {
+      const key = [s.profession, s.kind, s.starts_at_local.slice(11, 16), s.ends_at_local.slice(11, 16), s.rate_cents].join("|");
+      if (seen.has(key)) continue;
+      seen.add(key);
+      repeat.append(h("option", { value: s.id }, `${t("profession." + s.profession)} · ${t("kind." + s.kind)} · ${s.starts_at_local.slice(11, 16)}–${s.ends_at_local.slice(11, 16)} · ${euros(s.rate_cents)}`));
+    }
+  };
+  repeat.addEventListener("change", () => {
+    const s = calls.find((c) => c.id === repeat.value);
+    if (!s) return;
+    const f = form.elements;
+    f.practice_id.value = s.practice_id;
+    f.profession.value = s.profession;
+    f.kind.value = s.kind;
+    f.start_time.value = s.starts_at_local.slice(11, 16);
+    f.end_time.value = s.ends_at_local.slice(11, 16);
+    f.rate.value = (s.rate_cents / 100).toFixed(2);
+    f.engagement_type.value = s.engagement_type;
+    f.slots.value = s.slots;
+    f.notes.value = s.notes || "";
+    f.date.focus();
+  });
+  onSubmit(form, async (f) => {
+    const errs = [];
+    if (!f.date.value) errs.push({ field: "starts_at", code: "required" });
+    if (!f.start_time.value) errs.push({ field: "starts_at", code: "required" });
+    if (!f.end_time.value) errs.push({ field: "ends_at", code: "required" });
+    const rate = parseFloat(String(f.rate.value).replace(",", "."));
+    if (!f.rate.value) errs.push({ field: "rate_cents", code: "required" });
+    else if (!Number.isFinite(rate)) errs.push({ field: "rate_cents", code: "not_a_number" });
+    if (errs.length) return showProblem(form, { code: "validation_failed", errors: errs });
+    const endDate = f.end_time.value <= f.start_time.value ? addDays(f.date.value, 1) : f.date.value;
+    const body = {
+      practice_id: f.practice_id.value, profession: f.profession.value, kind: f.kind.value,
+      starts_at: f.date.value + "T" + f.start_time.value, ends_at: endDate + "T" + f.end_time.value,
+      rate_cents: Math.round(rate * 100), engagement_type: f.engagement_type.value,
+      urgent: f.urgent.checked, slots: parseInt(f.slots.value, 10) || 1,
+    };
+    if (f.notes.value.trim()) body.notes = f.notes.value.trim();
+    const r = await api("/shifts", { method: "POST", body, headers: { "Idempotency-Key": form.dataset.key } });
+    if (!r.ok) { form.dataset.key = newKey(); return showProblem(form, await problemOf(r)); }
+    const s = await r.json();
+    location.href = "/app/practice/calls/" + s.id;
+  });
+  live((ev) => { if (["booking_confirmed", "booking_cancelled", "application", "resync"].includes(ev.kind)) load(); });
+  load();
+}
+
+function pageCall() {
+  const id = config.shift_id;
+  const box = $("#call"), cand = $("#candidates"), apps = $("#applications"), booked = $("#call-bookings");
+  let shift = null;
+  const names = new Map();
+  const act = async (path, method, body, okText) => {
+    const r = await api(path, { method, body });
+    if (!r.ok) return flash(problemText(await problemOf(r)), true);
+    flash(okText);
+    load();
+  };
+  const load = async () => {
+    try { shift = await loadJson("/shifts/" + id); } catch (p) { box.replaceChildren(h("p", { class: "error", role: "alert" }, problemText(p))); return; }
+    box.replaceChildren(
+      h("h2", {}, t("profession." + shift.profession), " · ", t("kind." + shift.kind)),
+      h("p", { id: "call-status", dataset: { status: shift.status } }, t("field.status"), ": ", statusBadge(shift.status),
+        shift.urgent ? h("span", { class: "badge urgent" }, t("js.urgent")) : null),
+      h("p", {}, fmtRange(shift.starts_at_local, shift.ends_at_local), " · ", euros(shift.rate_cents), " ", t("js.per_hour"), " · ", t("engagement." + shift.engagement_type)),
+      h("p", {}, t("js.released_tier", { n: shift.released_tier }), " · ", t("field.slots"), ": ", String(shift.slots)));
+    $("#cancel-call").hidden = !["open", "draft", "filled"].includes(shift.status);
+    const [c, a, b] = await Promise.allSettled([loadJson(`/shifts/${id}/candidates`), loadJson(`/shifts/${id}/applications`), loadJson("/bookings?limit=200")]);
+    if (c.status === "fulfilled") {
+      for (const x of c.value) names.set(x.user_id, x.name);
+      const rows = c.value.map((x) => h("tr", { dataset: { user: x.user_id } },
+        h("td", {}, x.name),
+        h("td", {}, t("tier." + x.tier)),
+        h("td", {}, h("ul", { class: "reasons" }, (x.reasons || []).map((r) => h("li", {}, reasonText(r))))),
+        h("td", {}, x.offered ? t("common.yes") : t("common.no")),
+        h("td", {},
+          shift.status === "open" ? h("button", { type: "button", class: "small", onclick: () => act(`/shifts/${id}/invitations`, "POST", { user_id: x.user_id }, t("js.invited", { name: x.name })) }, t("js.invite")) : null,
+          " ",
+          h("button", { type: "button", class: "small secondary", onclick: () => act(`/practices/${shift.practice_id}/favourites`, "POST", { user_id: x.user_id }, t("js.favourite_added", { name: x.name })) }, t("js.add_favourite")))));
+      cand.replaceChildren(...(rows.length ? rows : [h("tr", {}, h("td", { colspan: 5 }, t("js.no_candidates")))]));
+    } else failList(cand, c.reason, 5);
+    if (a.status === "fulfilled") {
+      const open = a.value.filter((x) => x.status === "applied");
+      apps.replaceChildren(...(open.length ? open.map((x) => h("li", { dataset: { application: x.id } },
+        h("span", {}, names.get(x.user_id) || t("js.someone")),
+        h("button", { type: "button", class: "small", onclick: () => act(`/shifts/${id}/applications/${x.id}/confirm`, "POST", undefined, t("js.confirmed")) }, t("js.confirm")))) : [h("li", {}, t("js.no_applicants"))]));
+    } else failList(apps, a.reason);
+    if (b.status === "fulfilled") {
+      const mine = b.value.filter((x) => x.shift_id === id && x.status === "confirmed");
+      booked.replaceChildren(...(mine.length ? mine.map((x) => bookingItem(x, names.get(x.user_id) || t("js.someone"), load)) : [h("li", {}, t("js.no_bookings"))]));
+    } else failList(booked, b.reason);
+  };
+  onSubmit($("#cancel-call"), async (f, form) => {
+    const q = f.reason.value.trim() ? "?reason=" + encodeURIComponent(f.reason.value.trim()) : "";
+    const r = await api(`/shifts/${id}${q}`, { method: "DELETE" });
+    if (!r.ok) return showProblem(form, await problemOf(r));
+    flash(t("js.call_cancelled"));
+    load();
+  });
+  live((ev) => { if (ev.shift_id === id || ev.kind === "resync") load(); });
+  load();
+}
+
+// A booking with its cancel form (reason required).
+function bookingItem(b, who, reload) {
+  const form = h("form", { class: "inline-form", novalidate: true },
+    h("div", { role: "alert", class: "error form-error", hidden: true }),
+    h("label", { for: "reason-" + b.id }, t("field.reason")),
+    h("input", { id: "reason-" + b.id, name: "reason", required: true, maxlength: 500, "aria-describedby": "reason-error-" + b.id }),
+    h("p", { class: "field-error", id: "reason-error-" + b.id, "data-for": "reason" }),
+    h("button", { type: "submit", class: "small danger" }, t("js.cancel_booking")));
+  onSubmit(form, async (f) => {
+    if (!f.reason.value.trim()) return showProblem(form, { code: "validation_failed", errors: [{ field: "reason", code: "required" }] });
+    const r = await api(`/bookings/${b.id}/cancel`, { method: "POST", body: { reason: f.reason.value.trim() } });
+    if (!r.ok) return showProblem(form, await problemOf(r));
+    const res = await r.json();
+    flash(res.late_cancellation ? t("js.cancelled_late") : t("js.cancelled"));
+    reload();
+  });
+  return h("li", { dataset: { booking: b.id } },
+    h("span", {}, h("strong", {}, fmtRange(b.starts_at_local, b.ends_at_local)), " · ", who, " · ", euros(b.rate_cents), " ", t("js.per_hour")),
+    form);
+}
+
+function pageFavourites() {
+  for (const ul of $$(".favourites")) {
+    const pid = ul.dataset.practice;
+    const load = async () => {
+      let items;
+      try { items = await loadJson(`/practices/${pid}/favourites`); } catch (p) { return failList(ul, p); }
+      const list = Array.isArray(items) ? items : items.items || [];
+      ul.replaceChildren(...(list.length ? list.map((f) => h("li", {},
+        h("span", {}, f.name || f.user_id),
+        h("button", { type: "button", class: "small secondary", onclick: async () => {
+          const r = await api(`/practices/${pid}/favourites/${f.user_id}`, { method: "DELETE" });
+          if (!r.ok) return flash(problemText(await problemOf(r)), true);
+          flash(t("js.favourite_removed"));
+          load();
+        } }, t("common.remove")))) : [h("li", {}, t("js.no_favourites"))]));
+    };
+    load();
+  }
+}
+
+// --- worker ------------------------------------------------------------------
+
+function pageWorker() {
+  const offers = $("#offers"), bookings = $("#bookings");
+  const loadOffers = async () => {
+    let list;
+    try { list = await loadJson("/shifts?sort=fit"); } catch (p) { return failList(offers, p); }
+    offers.replaceChildren(...(list.length ? list.map((s) => h("li", { class: "offer", dataset: { shift: s.id } },
+      h("div", {},
+        h("strong", {}, fmtRange(s.starts_at_local, s.ends_at_local)), " ",
+        s.urgent ? h("span", { class: "badge urgent" }, t("js.urgent")) : null,
+        h("br"), t("profession." + s.profession), " · ", t("kind." + s.kind), " · ", euros(s.rate_cents), " ", t("js.per_hour"),
+        s.distance_km != null ? " · " + t("reason.distance", { km: s.distance_km }) : ""),
+      h("div", { class: "actions" },
+        h("button", { type: "button", class: "accept", onclick: (ev) => accept(s, ev.target) }, t("js.accept")),
+        h("button", { type: "button", class: "secondary decline", onclick: () => decline(s) }, t("js.decline"))))) : [h("li", { class: "empty" }, t("js.no_offers"))]));
+  };
+  const loadBookings = async () => {
+    let list;
+    try { list = await loadJson("/bookings"); } catch (p) { return failList(bookings, p); }
+    bookings.replaceChildren(...(list.length ? list.map((b) => bookingItem(b, t("engagement." + b.engagement_type), loadBookings)) : [h("li", {}, t("js.no_bookings"))]));
+  };
+  const accept = async (s, button) => {
+    button.disabled = true;
+    const r = await api(`/shifts/${s.id}/accept`, { method: "POST", headers: { "Idempotency-Key": "accept-" + s.id } });
+    if (!r.ok) { button.disabled = false; flash(problemText(await problemOf(r)), true); loadOffers(); return; }
+    const res = await r.json();
+    flash(res.outcome === "booked" ? t("js.booked") : t("js.applied"));
+    loadOffers(); loadBookings();
+  };
+  const decline = async (s) => {
+    const r = await api(`/shifts/${s.id}/decline`, { method: "POST" });
+    if (!r.ok) return flash(problemText(await problemOf(r)), true);
+    flash(t("js.declined"));
+    loadOffers();
+  };
+  onSubmit($("#available-now"), async (f, form) => {
+    const r = await api("/availability/now", { method: "POST", body: { hours: parseInt(f.hours.value, 10) } });
+    if (!r.ok) return showProblem(form, await problemOf(r));
+    const res = await r.json();
+    flash(t("js.available_now", { n: res.offers || 0 }));
+    loadOffers();
+  });
+  live((ev) => {
+    if (ev.kind === "offer") flash(t("js.new_offer"));
+    if (ev.kind === "offer_withdrawn") {
+      const key = "js.offer_withdrawn." + ((ev.payload && ev.payload.reason) || "other");
+      flash(M[key] !== undefined ? M[key] : t("js.offer_withdrawn.other"));
+    }
+    if (ev.kind === "booking_cancelled") flash(t("js.booking_cancelled"));
+    loadOffers();
+    if (["booking_confirmed", "booking_cancelled", "resync"].includes(ev.kind)) loadBookings();
+  });
+  loadOffers();
+  loadBookings();
+}
+
+function pageAvailability() {
+  const week = $("#week"), list = $("#availability-list");
+  let monday = (() => { const d = todayLocal(); const dow = (new Date(d + "T12:00:00Z").getUTCDay() + 6) % 7; return addDays(d, -dow); })();
+  let items = [];
+  const render = () => {
+    $("#week-label").textContent = t("js.week_of", { date: fmtLocal(monday + "T").trim() });
+    week.replaceChildren(...[0, 1, 2, 3, 4, 5, 6].map((i) => {
+      const day = addDays(monday, i);
+      const entries = [];
+      for (const a of items) {
+        if (a.kind === "weekly") {
+          const ok = a.weekday === i + 1 && (!a.valid_from || a.valid_from <= day) && (!a.valid_until || day <= a.valid_until) && !(a.exceptions || []).includes(day);
+          if (ok) entries.push(`${a.start_time.slice(0, 5)}–${a.end_time.slice(0, 5)} ↻`);
+        } else if (a.local_starts_at) {
+          const s = a.local_starts_at.slice(0, 10), e = a.local_ends_at.slice(0, 10);
+          if (s <= day && day <= e) entries.push(`${s === day ? a.local_starts_at.slice(11, 16) : "00:00"}–${e === day ? a.local_ends_at.slice(11, 16) : "24:00"}`);
+        }
+      }
+      return h("div", { class: "day", role: "listitem", dataset: { date: day } },
+        h("h3", {}, fmtLocal(day + "T").trim()),
+        entries.length ? h("ul", {}, entries.map((x) => h("li", {}, x))) : h("p", { class: "muted" }, t("js.not_available")));
+    }));
+    list.replaceChildren(...(items.length ? items.map((a) => h("li", { dataset: { availability: a.id } },
+      h("span", {}, a.kind === "weekly"
+        ? `${t("weekday." + a.weekday)} ${a.start_time.slice(0, 5)}–${a.end_time.slice(0, 5)}${a.valid_from ? " · " + t("field.valid_from") + " " + a.valid_from : ""}`
+        : `${fmtLocal(a.local_starts_at.slice(0, 16))} – ${fmtLocal(a.local_ends_at.slice(0, 16))}`),
+      h("button", { type: "button", class: "small secondary", onclick: async () => {
+        const r = await api("/availability/" + a.id, { method: "DELETE" });
+        if (!r.ok) return flash(problemText(await problemOf(r)), true);
+        flash(t("js.removed"));
+        load();
+      } }, t("common.remove")))) : [h("li", {}, t("js.no_availability"))]));
+  };
+  const load = async () => {
+    try { const r = await loadJson("/availability"); items = r.items || []; } catch (p) { return failList(list, p); }
+    render();
+  };
+  $("#week-prev").addEventListener("click", () => { monday = addDays(monday, -7); render(); });
+  $("#week-next").addEventListener("click", () => { monday = addDays(monday, 7); render(); });
+  onSubmit($("#add-once"), async (f, form) => {
+    if (!f.date.value) return showProblem(form, { code: "validation_failed", errors: [{ field: "starts_at", code: "required" }] });
+    const endDate = f.end.value <= f.start.value ? addDays(f.date.value, 1) : f.date.value;
+    const r = await api("/availability", { method: "POST", body: { kind: "once", starts_at: f.date.value + "T" + f.start.value, ends_at: endDate + "T" + f.end.value } });
+    if (!r.ok) return showProblem(form, await problemOf(r));
+    flash(t("js.availability_saved"));
+    load();
+  });
+  onSubmit($("#add-weekly"), async (f, form) => {
+    const body = { kind: "weekly", weekday: parseInt(f.weekday.value, 10), start_time: f.start.value, end_time: f.end.value };
+    if (f.valid_from.value) body.valid_from = f.valid_from.value;
+    const r = await api("/availability", { method: "POST", body });
+    if (!r.ok) return showProblem(form, await problemOf(r));
+    flash(t("js.availability_saved"));
+    load();
+  });
+  load();
+}
+
+// --- coordinator -------------------------------------------------------------
+
+function pageRegion() {
+  const orgNames = new Map((config.orgs || []).map((o) => [o.id, o.name]));
+  const practiceNames = new Map();
+  const load = async () => {
+    const [all, practices, books, agreements] = await Promise.allSettled([
+      loadJson("/shifts?limit=200"), loadJson("/practices?limit=200"), loadJson("/bookings?include_cancelled=true&limit=200"), loadJson("/sharing-agreements")]);
+    if (practices.status === "fulfilled") for (const p of practices.value.items || practices.value) practiceNames.set(p.id, p.name);
+    const tbody = $("#open-calls");
+    if (all.status === "fulfilled") {
+      const calls = all.value;
+      const open = calls.filter((s) => s.status === "open").sort((a, b) => (b.urgent - a.urgent) || a.starts_at.localeCompare(b.starts_at));
+      const decided = calls.filter((s) => ["filled", "expired"].includes(s.status));
+      const filled = calls.filter((s) => s.status === "filled");
+      $("#region-stats").replaceChildren(
+        h("div", { class: "stat" }, h("strong", {}, String(open.length)), h("span", {}, t("js.stat_open"))),
+        h("div", { class: "stat" }, h("strong", {}, String(open.filter((s) => s.urgent).length)), h("span", {}, t("js.stat_urgent"))),
+        h("div", { class: "stat" }, h("strong", {}, decided.length ? Math.round((100 * filled.length) / decided.length) + "%" : "–"), h("span", {}, t("js.stat_fill_rate"))));
+      tbody.replaceChildren(...(open.length ? open.map((s) => h("tr", { class: s.urgent ? "urgent-row" : "" },
+        h("td", {}, fmtRange(s.starts_at_local, s.ends_at_local)),
+        h("td", {}, t("profession." + s.profession)),
+        h("td", {}, practiceNames.get(s.practice_id) || "—"),
+        h("td", {}, statusBadge(s.status), s.urgent ? h("span", { class: "badge urgent" }, t("js.urgent")) : null),
+        h("td", {}, t("tier." + s.released_tier)))) : [h("tr", {}, h("td", { colspan: 5 }, t("js.no_calls")))]));
+    } else failList(tbody, all.reason, 5);
+    const late = $("#late-cancellations");
+    if (books.status === "fulfilled") {
+      const list = books.value.filter((b) => b.late_cancellation);
+      late.replaceChildren(...(list.length ? list.map((b) => h("li", {}, h("span", {}, fmtRange(b.starts_at_local, b.ends_at_local), " · ", practiceNames.get(b.practice_id) || "—", " · ", t("js.cancelled_by." + (b.cancelled_by || "worker")), b.cancel_reason ? " · " + b.cancel_reason : ""))) : [h("li", {}, t("js.no_late"))]));
+    } else failList(late, books.reason);
+    const ag = $("#agreements");
+    if (agreements.status === "fulfilled") {
+      const list = agreements.value.items || agreements.value;
+      const name = (id) => orgNames.get(id) || t("js.partner");
+      ag.replaceChildren(...(list.length ? list.map((a) => h("li", {}, h("span", {},
+        `${name(a.from_organisation_id)} → ${name(a.to_organisation_id)}: ${a.professions.map((p) => t("profession." + p)).join(", ")} · ${t("field.valid_from")} ${a.valid_from}${a.revoked_at ? " · " + t("js.revoked") : ""}`))) : [h("li", {}, t("js.no_agreements"))]));
+    } else failList(ag, agreements.reason);
+  };
+  onSubmit($("#invite"), async (f, form) => {
+    if (!f.email.value.trim()) return showProblem(form, { code: "validation_failed", errors: [{ field: "email", code: "required" }] });
+    const r = await api("/invitations", { method: "POST", body: { email: f.email.value.trim(), role: f.role.value, organisation_id: f.organisation_id.value }, headers: { "Idempotency-Key": newKey() } });
+    if (!r.ok) return showProblem(form, await problemOf(r));
+    flash(t("js.invitation_sent", { email: f.email.value.trim() }));
+    form.reset();
+  });
+  live((ev) => { if (ev.kind === "resync") load(); });
+  load();
+}
+
+// --- everyone ----------------------------------------------------------------
+
+function pageProfile() {
+  onSubmit($("#profile-form"), async (f, form) => {
+    const r = await api("/me", { method: "PATCH", body: { name: f.name.value, language: f.language.value } });
+    if (!r.ok) return showProblem(form, await problemOf(r));
+    location.reload();
+  });
+  onSubmit($("#password-form"), async (f, form) => {
+    if (!f.new_password.value) return showProblem(form, { code: "validation_failed", errors: [{ field: "password", code: "required" }] });
+    const r = await api("/me/password", { method: "POST", body: { current_password: f.current_password.value, new_password: f.new_password.value } });
+    if (!r.ok) {
+      const p = await problemOf(r);
+      for (const e of p.errors || []) if (e.field === "new_password") e.field = "password";
+      return showProblem(form, p);
+    }
+    location.href = "/login";
+  });
+  onSubmit($("#registration-form"), async (f, form) => {
+    if (!f.number.value.trim()) return showProblem(form, { code: "validation_failed", errors: [{ field: "number", code: "required" }] });
+    const body = { register: f.register.value, number: f.number.value.trim() };
+    if (f.expires_on.value) body.expires_on = f.expires_on.value;
+    const r = await api("/me/registrations", { method: "POST", body });
+    if (!r.ok) return showProblem(form, await problemOf(r));
+    location.reload();
+  });
+  for (const b of $$(".remove-registration")) {
+    b.addEventListener("click", async () => {
+      const r = await api("/me/registrations/" + b.dataset.id, { method: "DELETE" });
+      if (!r.ok) return flash(problemText(await problemOf(r)), true);
+      location.reload();
+    });
+  }
+}
+
+const pages = {
+  invitation: pageInvitation, "password-reset": pagePasswordReset, practice: pagePractice, call: pageCall,
+  favourites: pageFavourites, worker: pageWorker, availability: pageAvailability, region: pageRegion, profile: pageProfile,
+};
 
 document.addEventListener("DOMContentLoaded", () => {
-  const login = document.getElementById("login-form");
-  if (login) login.addEventListener("submit", onLogin);
-  if (document.getElementById("me")) renderMe();
-  const logout = document.getElementById("logout");
-  if (logout) logout.addEventListener("click", onLogout);
-  const inv = document.getElementById("invitation-form");
-  if (inv) inv.addEventListener("submit", onAcceptInvitation);
+  const run = pages[config.page];
+  if (run) run();
 });

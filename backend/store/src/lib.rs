@@ -21,6 +21,7 @@ pub mod models;
 pub mod notification_prefs;
 pub mod orgs;
 pub mod outbox;
+pub mod password_resets;
 pub mod pool;
 pub mod provision;
 pub mod relations;

@@ -1,0 +1,424 @@
+//! The web app's words in Dutch (the default) and English: one catalogue of
+//! `(key, nl, en)` rows. Templates call `c.t("key")`; the page script gets the
+//! rows it needs (see [`SCRIPT_PREFIXES`]) as JSON and looks them up by key,
+//! so both halves of a page speak the same language. Error codes of the API
+//! are translated under `err.<code>`.
+//!
+//! A unit test checks that every key used in `web/templates` and
+//! `web/static/app.js` exists here; an unknown key renders as itself, never
+//! as an error.
+
+use pb_domain::Language;
+
+/// Keys the page script may look up.
+pub const SCRIPT_PREFIXES: &[&str] = &[
+    "js.",
+    "err.",
+    "reason.",
+    "status.",
+    "tier.",
+    "profession.",
+    "kind.",
+    "engagement.",
+    "weekday.",
+    "common.",
+    "field.",
+    "nav.",
+    "practice.repeat_none",
+];
+
+/// Translator for one language.
+#[derive(Debug, Clone, Copy)]
+pub struct Tr {
+    lang: Language,
+}
+
+impl Tr {
+    pub fn new(lang: Language) -> Self {
+        Tr { lang }
+    }
+
+    /// The text for `key`, or the key itself when it is missing.
+    pub fn t(&self, key: &str) -> &'static str {
+        match MESSAGES.iter().find(|(k, _, _)| *k == key) {
+            Some((_, nl, en)) => match self.lang {
+                Language::Nl => nl,
+                Language::En => en,
+            },
+            None => {
+                tracing::warn!(key, "missing translation");
+                MESSAGES.iter().find(|(k, _, _)| *k == "common.missing").map_or("?", |(_, nl, _)| nl)
+            }
+        }
+    }
+
+    /// The script's share of the catalogue as a JSON object.
+    pub fn script_messages(&self) -> serde_json::Value {
+        let map: serde_json::Map<String, serde_json::Value> = MESSAGES
+            .iter()
+            .filter(|(k, _, _)| SCRIPT_PREFIXES.iter().any(|p| k.starts_with(p)))
+            .map(|(k, nl, en)| {
+                let text = match self.lang {
+                    Language::Nl => nl,
+                    Language::En => en,
+                };
+                ((*k).to_owned(), serde_json::Value::from(*text))
+            })
+            .collect();
+        serde_json::Value::Object(map)
+    }
+}
+
+/// `(key, Dutch, English)`.
+pub const MESSAGES: &[(&str, &str, &str)] = &[
+    ("common.missing", "…", "…"),
+    ("nav.skip", "Naar de inhoud", "Skip to content"),
+    ("nav.label", "Hoofdmenu", "Main menu"),
+    ("nav.login", "Inloggen", "Sign in"),
+    ("nav.logout", "Uitloggen", "Sign out"),
+    ("nav.home", "Naar mijn overzicht", "Go to my overview"),
+    ("nav.calls", "Oproepen", "Calls"),
+    ("nav.favourites", "Vaste krachten", "Favourites"),
+    ("nav.offers", "Aanbod", "Offers"),
+    ("nav.availability", "Beschikbaarheid", "Availability"),
+    ("nav.region", "Regio", "Region"),
+    ("nav.profile", "Profiel", "Profile"),
+    ("common.loading", "Laden…", "Loading…"),
+    ("common.open", "Openen", "Open"),
+    ("common.save", "Opslaan", "Save"),
+    ("common.remove", "Verwijderen", "Remove"),
+    ("common.actions", "Acties", "Actions"),
+    ("common.yes", "ja", "yes"),
+    ("common.no", "nee", "no"),
+    ("home.title", "Personeel delen tussen huisartsenpraktijken", "Sharing staff between GP practices"),
+    ("home.intro", "Praktijken plaatsen een oproep voor een dienst; waarnemers, POH's en doktersassistenten met beschikbaarheid krijgen hem direct en accepteren met één klik. Coördinatoren van de regio zien de vulgraad en regelen detacheringen.", "Practices post a call for a shift; locums, practice nurses and doctor's assistants who are available get it at once and accept with one click. Regional coordinators see the fill rate and arrange secondments."),
+    ("home.demo", "Demo-accounts", "Demo accounts"),
+    ("home.demo_password", "Wachtwoord voor alle demo-accounts:", "Password of every demo account:"),
+    ("home.role", "Rol", "Role"),
+    ("home.what", "Wat je ziet", "What you see"),
+    ("login.title", "Inloggen", "Sign in"),
+    ("login.submit", "Inloggen", "Sign in"),
+    ("login.forgot", "Wachtwoord vergeten?", "Forgot your password?"),
+    ("login.missing", "Vul je e-mailadres en wachtwoord in.", "Enter your e-mail address and password."),
+    ("invitation.title", "Uitnodiging accepteren", "Accept your invitation"),
+    ("invitation.intro", "Kies je naam en een wachtwoord. Heb je al een account? Vul dan je huidige wachtwoord in.", "Choose your name and a password. Already have an account? Enter your current password."),
+    ("invitation.submit", "Account aanmaken", "Create account"),
+    ("reset.title", "Wachtwoord opnieuw instellen", "Reset your password"),
+    ("reset.intro", "Vul je e-mailadres in. Als er een account bij hoort, sturen we een link waarmee je een nieuw wachtwoord kiest.", "Enter your e-mail address. If it belongs to an account, we send a link to choose a new password."),
+    ("reset.send", "Link versturen", "Send link"),
+    ("reset.save", "Wachtwoord opslaan", "Save password"),
+    ("field.email", "E-mailadres", "E-mail address"),
+    ("field.password", "Wachtwoord", "Password"),
+    ("field.new_password", "Nieuw wachtwoord (minstens 12 tekens)", "New password (at least 12 characters)"),
+    ("field.current_password", "Huidig wachtwoord", "Current password"),
+    ("field.name", "Naam", "Name"),
+    ("field.language", "Taal", "Language"),
+    ("field.when", "Wanneer", "When"),
+    ("field.date", "Datum", "Date"),
+    ("field.start_time", "Van", "From"),
+    ("field.end_time", "Tot", "Until"),
+    ("field.profession", "Beroep", "Profession"),
+    ("field.kind", "Soort dienst", "Kind of shift"),
+    ("field.status", "Status", "Status"),
+    ("field.slots", "Aantal personen", "People needed"),
+    ("field.rate", "Tarief per uur (€)", "Rate per hour (€)"),
+    ("field.engagement", "Verband", "Engagement"),
+    ("field.urgent", "Spoed: meteen naar iedereen die past", "Urgent: send to everyone who fits at once"),
+    ("field.notes", "Toelichting", "Notes"),
+    ("field.practice", "Praktijk", "Practice"),
+    ("field.reason", "Reden", "Reason"),
+    ("field.weekday", "Dag van de week", "Day of the week"),
+    ("field.valid_from", "Vanaf", "From"),
+    ("field.organisation", "Organisatie", "Organisation"),
+    ("field.role", "Rol", "Role"),
+    ("field.register", "Register", "Register"),
+    ("field.number", "Nummer", "Number"),
+    ("field.expires_on", "Geldig tot", "Valid until"),
+    ("practice.title", "Oproepen van de praktijk", "Your practice's calls"),
+    ("practice.none", "Je beheert geen praktijk.", "You do not manage a practice."),
+    ("practice.calls", "Oproepen in één oogopslag", "Calls at a glance"),
+    ("practice.post", "Oproep plaatsen", "Post a call"),
+    ("practice.repeat", "Herhaal een eerdere oproep", "Repeat a previous call"),
+    ("practice.repeat_none", "— nieuwe oproep —", "— new call —"),
+    ("practice.post_submit", "Oproep plaatsen", "Post call"),
+    ("call.title", "Oproep", "Call"),
+    ("call.applicants", "Aanmeldingen", "Applicants"),
+    ("call.booked", "Geboekt", "Booked"),
+    ("call.candidates", "Kandidaten", "Candidates"),
+    ("call.candidates_live", "Nieuwe kandidaten verschijnen vanzelf.", "New candidates appear by themselves."),
+    ("call.tier", "Ring", "Tier"),
+    ("call.why", "Waarom", "Why"),
+    ("call.offered", "Aangeboden", "Offered"),
+    ("call.cancel", "Oproep intrekken", "Cancel the call"),
+    ("call.cancel_submit", "Oproep intrekken", "Cancel call"),
+    ("favourites.title", "Vaste krachten", "Favourites"),
+    ("favourites.intro", "Vaste krachten krijgen je oproepen als eersten. Voeg ze toe vanuit de kandidatenlijst van een oproep.", "Favourites get your calls first. Add them from a call's candidate list."),
+    ("worker.title", "Mijn aanbod", "My offers"),
+    ("worker.now", "Nu beschikbaar", "Available now"),
+    ("worker.now_hours", "Voor hoeveel uur?", "For how many hours?"),
+    ("worker.now_submit", "Ik ben beschikbaar", "I am available"),
+    ("worker.offers", "Oproepen voor jou", "Calls for you"),
+    ("worker.offers_live", "Nieuwe oproepen verschijnen vanzelf.", "New calls appear by themselves."),
+    ("worker.bookings", "Mijn boekingen", "My bookings"),
+    ("availability.title", "Mijn beschikbaarheid", "My availability"),
+    ("availability.prev", "Vorige week", "Previous week"),
+    ("availability.next", "Volgende week", "Next week"),
+    ("availability.once", "Eenmalig beschikbaar", "Available once"),
+    ("availability.weekly", "Elke week beschikbaar", "Available every week"),
+    ("availability.add", "Toevoegen", "Add"),
+    ("availability.all", "Alles wat je hebt opgegeven", "Everything you have entered"),
+    ("region.title", "De regio", "The region"),
+    ("region.open", "Open oproepen, spoed eerst", "Open calls, urgent first"),
+    ("region.late", "Late annuleringen", "Late cancellations"),
+    ("region.agreements", "Deelafspraken", "Sharing agreements"),
+    ("region.invite", "Iemand uitnodigen", "Invite someone"),
+    ("region.invite_submit", "Uitnodiging versturen", "Send invitation"),
+    ("profile.title", "Mijn profiel", "My profile"),
+    ("profile.details", "Gegevens", "Details"),
+    ("profile.password", "Wachtwoord wijzigen", "Change password"),
+    ("profile.password_submit", "Wachtwoord wijzigen", "Change password"),
+    ("profile.registrations", "Registraties", "Registrations"),
+    ("profile.no_registrations", "Nog geen registraties.", "No registrations yet."),
+    ("profile.registration_add", "Registratie toevoegen", "Add registration"),
+    ("role.worker", "Zorgprofessional", "Care professional"),
+    ("role.practice_manager", "Praktijkmanager", "Practice manager"),
+    ("role.coordinator", "Coördinator", "Coordinator"),
+    ("error.title", "Dat lukte niet", "That did not work"),
+    ("error.forbidden_title", "Geen toegang", "No access"),
+    ("error.forbidden", "Deze pagina hoort bij een andere rol dan de jouwe.", "This page belongs to another role than yours."),
+    ("error.bad_origin", "Dit verzoek kwam niet van deze website en is geweigerd.", "This request did not come from this website and was refused."),
+    ("error.bad_csrf", "Deze pagina was verouderd. Laad haar opnieuw en probeer het nog eens.", "This page was out of date. Reload it and try again."),
+    ("error.bad_language", "Kies Nederlands of Engels.", "Choose Dutch or English."),
+    ("err.invalid_credentials", "E-mailadres of wachtwoord klopt niet.", "E-mail address or password is wrong."),
+    ("err.internal_error", "Er ging iets mis aan onze kant. Probeer het zo nog eens.", "Something went wrong on our side. Try again in a moment."),
+    ("err.database_busy", "Het is even te druk. Probeer het zo nog eens.", "It is too busy right now. Try again in a moment."),
+    ("err.network", "Geen verbinding met de server. Controleer je internet en probeer het opnieuw.", "No connection to the server. Check your internet and try again."),
+    ("err.not_found", "Niet gevonden, of niet zichtbaar voor jou.", "Not found, or not visible to you."),
+    ("err.validation_failed", "Controleer de gemarkeerde velden.", "Check the marked fields."),
+    ("err.required", "Vul dit veld in.", "Fill in this field."),
+    ("err.not_a_number", "Vul een getal in.", "Enter a number."),
+    ("err.invalid_json", "Het formulier is niet volledig.", "The form is incomplete."),
+    ("err.authentication_required", "Log opnieuw in.", "Sign in again."),
+    ("err.session_ended", "Je sessie is verlopen. Log opnieuw in.", "Your session has ended. Sign in again."),
+    ("err.csrf_failed", "Deze pagina was verouderd. Laad haar opnieuw.", "This page was out of date. Reload it."),
+    ("err.shift_in_past", "De dienst moet in de toekomst beginnen.", "The shift must start in the future."),
+    ("err.in_past", "Dit moment ligt in het verleden.", "This moment is in the past."),
+    ("err.end_before_start", "Het einde moet na het begin liggen.", "The end must be after the start."),
+    ("err.shift_too_long", "Een dienst duurt hoogstens 24 uur.", "A shift lasts at most 24 hours."),
+    ("err.nonexistent_local_time", "Deze tijd bestaat niet door de overgang naar zomertijd.", "This time does not exist because of the change to summer time."),
+    ("err.out_of_range", "Deze waarde valt buiten het toegestane bereik.", "This value is out of range."),
+    ("err.too_long", "Deze tekst is te lang.", "This text is too long."),
+    ("err.too_many", "Dat zijn er te veel.", "That is too many."),
+    ("err.invalid_name", "Vul een naam in van 1 tot 120 tekens.", "Enter a name of 1 to 120 characters."),
+    ("err.invalid_email", "Dit is geen geldig e-mailadres.", "This is not a valid e-mail address."),
+    ("err.invalid_reason", "Geef een reden van 1 tot 500 tekens.", "Give a reason of 1 to 500 characters."),
+    ("err.invalid_weekday", "Kies een dag van de week.", "Choose a day of the week."),
+    ("err.valid_until_before_valid_from", "De einddatum ligt voor de begindatum.", "The end date is before the start date."),
+    ("err.password_too_short", "Kies een wachtwoord van minstens 12 tekens.", "Choose a password of at least 12 characters."),
+    ("err.password_too_long", "Dit wachtwoord is te lang.", "This password is too long."),
+    ("err.password_too_common", "Dit wachtwoord is te makkelijk te raden. Kies een langere zin.", "This password is too easy to guess. Choose a longer phrase."),
+    ("err.invitation_not_found", "Deze uitnodiging is niet meer geldig.", "This invitation is no longer valid."),
+    ("err.membership_exists", "Je hebt deze rol al.", "You already have this role."),
+    ("err.email_taken", "Dit e-mailadres heeft al een account.", "This e-mail address already has an account."),
+    ("err.reset_token_invalid", "Deze link is verlopen of al gebruikt. Vraag een nieuwe aan.", "This link has expired or was used already. Ask for a new one."),
+    ("err.shift_no_longer_open", "Deze oproep is al vervuld of ingetrokken.", "This call has already been filled or cancelled."),
+    ("err.worker_already_booked", "Je bent op dat moment al geboekt.", "You are already booked at that time."),
+    ("err.offer_withdrawn", "Dit aanbod is ingetrokken.", "This offer was withdrawn."),
+    ("err.conflict", "Dit botst met iets dat al bestaat.", "This conflicts with something that already exists."),
+    ("err.forbidden", "Dat mag je niet doen.", "You may not do this."),
+    ("err.coordinator_required", "Alleen een coördinator van deze regio mag dit.", "Only a coordinator of this region may do this."),
+    ("err.staff_required", "Alleen praktijk- of regiomedewerkers mogen dit.", "Only practice or regional staff may do this."),
+    ("err.role_not_invitable", "Deze rol kun je niet uitnodigen.", "You cannot invite this role."),
+    ("err.invalid_registration_number", "Dit registratienummer klopt niet.", "This registration number is not valid."),
+    ("err.invalid_big_number", "Een BIG-nummer heeft 11 cijfers.", "A BIG number has 11 digits."),
+    ("err.registration_exists", "Deze registratie staat er al.", "This registration is already there."),
+    ("err.idempotency_key_in_use", "Dit verzoek wordt al verwerkt. Wacht even.", "This request is already being processed. Wait a moment."),
+    ("js.accept", "Accepteren", "Accept"),
+    ("js.decline", "Afslaan", "Decline"),
+    ("js.add_favourite", "Vaste kracht", "Favourite"),
+    ("js.applied", "Je aanmelding is verstuurd. De praktijk bevestigt.", "Your application has been sent. The practice confirms."),
+    ("js.availability_saved", "Beschikbaarheid opgeslagen.", "Availability saved."),
+    ("js.available_now", "Je bent beschikbaar. Nieuwe oproepen voor jou: {n}.", "You are available. New calls for you: {n}."),
+    ("js.booked", "Geboekt! De dienst staat bij je boekingen.", "Booked! The shift is in your bookings."),
+    ("js.booking_cancelled", "Een boeking is geannuleerd.", "A booking was cancelled."),
+    ("js.call_cancelled", "De oproep is ingetrokken.", "The call has been cancelled."),
+    ("js.cancel_booking", "Annuleren", "Cancel"),
+    ("js.cancelled", "De boeking is geannuleerd.", "The booking has been cancelled."),
+    ("js.cancelled_late", "De boeking is geannuleerd, binnen de opzegtermijn (late annulering).", "The booking has been cancelled, within the notice period (late cancellation)."),
+    ("js.cancelled_by.worker", "door de zorgprofessional", "by the care professional"),
+    ("js.cancelled_by.practice", "door de praktijk", "by the practice"),
+    ("js.confirm", "Bevestigen", "Confirm"),
+    ("js.confirmed", "Bevestigd en geboekt.", "Confirmed and booked."),
+    ("js.count_open", "{n} open", "{n} open"),
+    ("js.count_urgent", "{n} met spoed", "{n} urgent"),
+    ("js.count_filled", "{n} vervuld", "{n} filled"),
+    ("js.declined", "Afgeslagen.", "Declined."),
+    ("js.favourite_added", "{name} is nu een vaste kracht.", "{name} is now a favourite."),
+    ("js.favourite_removed", "Verwijderd uit je vaste krachten.", "Removed from your favourites."),
+    ("js.invitation_sent", "Uitnodiging verstuurd naar {email}.", "Invitation sent to {email}."),
+    ("js.invite", "Uitnodigen", "Invite"),
+    ("js.invited", "{name} is persoonlijk uitgenodigd.", "{name} has been invited in person."),
+    ("js.new_offer", "Er is een nieuwe oproep voor je.", "There is a new call for you."),
+    ("js.no_agreements", "Geen deelafspraken.", "No sharing agreements."),
+    ("js.no_applicants", "Nog geen aanmeldingen.", "No applicants yet."),
+    ("js.no_availability", "Je hebt nog geen beschikbaarheid opgegeven.", "You have not entered any availability yet."),
+    ("js.no_bookings", "Geen boekingen.", "No bookings."),
+    ("js.no_calls", "Geen oproepen.", "No calls."),
+    ("js.no_candidates", "Nog niemand die past. Wie beschikbaar komt en past, verschijnt hier.", "Nobody fits yet. Whoever becomes available and fits appears here."),
+    ("js.no_favourites", "Nog geen vaste krachten.", "No favourites yet."),
+    ("js.no_late", "Geen late annuleringen.", "No late cancellations."),
+    ("js.no_offers", "Op dit moment geen oproepen voor jou.", "No calls for you right now."),
+    ("js.not_available", "niet beschikbaar", "not available"),
+    ("js.offer_withdrawn.filled", "Een oproep is al door iemand anders aangenomen en ingetrokken.", "A call was taken by someone else and withdrawn."),
+    ("js.offer_withdrawn.cancelled", "Een oproep is door de praktijk ingetrokken.", "A call was cancelled by the practice."),
+    ("js.offer_withdrawn.changed", "Een oproep is gewijzigd en opnieuw uitgezet.", "A call was changed and sent out again."),
+    ("js.offer_withdrawn.expired", "Een oproep is verlopen.", "A call has expired."),
+    ("js.offer_withdrawn.no_longer_fits", "Een oproep past niet meer bij je beschikbaarheid.", "A call no longer fits your availability."),
+    ("js.offer_withdrawn.other", "Een oproep is ingetrokken.", "A call was withdrawn."),
+    ("js.partner", "partnerregio", "partner region"),
+    ("js.per_hour", "per uur", "per hour"),
+    ("js.released_tier", "Uitgezet tot ring {n}", "Released to tier {n}"),
+    ("js.removed", "Verwijderd.", "Removed."),
+    ("js.reset_done", "Je wachtwoord is gewijzigd. Log in met je nieuwe wachtwoord.", "Your password has been changed. Sign in with your new password."),
+    ("js.reset_sent", "Als dit adres bij een account hoort, is er een e-mail met een link onderweg. De link is een uur geldig.", "If this address belongs to an account, an e-mail with a link is on its way. The link is valid for one hour."),
+    ("js.revoked", "ingetrokken", "revoked"),
+    ("js.someone", "iemand", "someone"),
+    ("js.stat_fill_rate", "vulgraad (vervuld van vervuld + verlopen)", "fill rate (filled of filled + expired)"),
+    ("js.stat_open", "open oproepen", "open calls"),
+    ("js.stat_urgent", "met spoed", "urgent"),
+    ("js.urgent", "spoed", "urgent"),
+    ("js.week_of", "Week van {date}", "Week of {date}"),
+    ("status.draft", "concept", "draft"),
+    ("status.open", "open", "open"),
+    ("status.filled", "vervuld", "filled"),
+    ("status.cancelled", "ingetrokken", "cancelled"),
+    ("status.expired", "verlopen", "expired"),
+    ("status.confirmed", "bevestigd", "confirmed"),
+    ("tier.0", "nog niet uitgezet", "not released yet"),
+    ("tier.1", "1 · vaste krachten en HAGRO", "1 · favourites and HAGRO"),
+    ("tier.2", "2 · hele regio", "2 · whole region"),
+    ("tier.3", "3 · partnerregio's", "3 · partner regions"),
+    ("reason.favourite", "vaste kracht", "favourite"),
+    ("reason.worked_here_before", "werkte hier eerder", "worked here before"),
+    ("reason.distance", "{km} km", "{km} km"),
+    ("reason.remote", "op afstand", "remote"),
+    ("reason.all_skills", "alle gevraagde vaardigheden", "all skills asked for"),
+    ("reason.his_experience", "kent het HIS", "knows the GP system"),
+    ("reason.shared_by_agreement", "via deelafspraak", "through a sharing agreement"),
+    ("profession.gp", "Huisarts", "GP"),
+    ("profession.nurse_practitioner", "Verpleegkundig specialist", "Nurse practitioner"),
+    ("profession.physician_assistant", "Physician assistant", "Physician assistant"),
+    ("profession.poh_s", "POH somatiek", "Practice nurse (somatic)"),
+    ("profession.poh_ggz", "POH GGZ", "Practice nurse (mental health)"),
+    ("profession.assistant", "Doktersassistent", "Doctor's assistant"),
+    ("profession.triage_assistant", "Triagist", "Triage assistant"),
+    ("profession.practice_manager", "Praktijkmanager", "Practice manager"),
+    ("kind.day_cover", "Dagwaarneming", "Day cover"),
+    ("kind.ooh_consult", "ANW consulten", "Out-of-hours consults"),
+    ("kind.ooh_visit", "ANW visites", "Out-of-hours home visits"),
+    ("kind.ooh_backup", "ANW achterwacht", "Out-of-hours backup"),
+    ("kind.ooh_coordination", "ANW regie", "Out-of-hours coordination"),
+    ("kind.remote", "Op afstand", "Remote"),
+    ("engagement.freelance", "Zzp", "Freelance"),
+    ("engagement.secondment", "Detachering", "Secondment"),
+    ("engagement.temporary_employment", "Tijdelijk dienstverband", "Temporary employment"),
+    ("engagement.exchange", "Uitwisseling", "Exchange"),
+    ("weekday.1", "maandag", "Monday"),
+    ("weekday.2", "dinsdag", "Tuesday"),
+    ("weekday.3", "woensdag", "Wednesday"),
+    ("weekday.4", "donderdag", "Thursday"),
+    ("weekday.5", "vrijdag", "Friday"),
+    ("weekday.6", "zaterdag", "Saturday"),
+    ("weekday.7", "zondag", "Sunday"),
+    ("register.big", "BIG-register", "BIG register"),
+    ("register.knmg_gp", "KNMG huisartsenregister", "KNMG GP register"),
+    ("register.kwaliteitsregister_poh_ggz", "Kwaliteitsregister POH-GGZ", "POH-GGZ quality register"),
+    ("register.nvvpo", "NVvPO", "NVvPO"),
+    ("register.kabiz", "KABIZ", "KABIZ"),
+    ("register.nvda", "NVDA", "NVDA"),
+    ("regstatus.pending", "wordt gecontroleerd", "being checked"),
+    ("regstatus.verified", "gecontroleerd", "verified"),
+    ("regstatus.suspended", "geschorst", "suspended"),
+    ("regstatus.expired", "verlopen", "expired"),
+    ("regstatus.rejected", "afgewezen", "rejected"),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn root() -> std::path::PathBuf {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    }
+
+    /// Keys written literally as `t("...")` / `c.t("...")` in a file.
+    fn keys_in(text: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for (i, _) in text.match_indices("t(\"") {
+            let rest = &text[i + 3..];
+            if let Some(end) = rest.find('"') {
+                let key = &rest[..end];
+                if !key.ends_with('.') && key.contains('.') {
+                    out.push(key.to_owned());
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn keys_are_unique_and_both_languages_are_filled() {
+        let mut seen = HashSet::new();
+        for (k, nl, en) in MESSAGES {
+            assert!(seen.insert(*k), "duplicate key {k}");
+            assert!(!nl.is_empty() && !en.is_empty(), "empty text for {k}");
+        }
+    }
+
+    #[test]
+    fn every_key_used_by_templates_and_script_exists() {
+        let known: HashSet<&str> = MESSAGES.iter().map(|(k, _, _)| *k).collect();
+        let mut files = vec![root().join("web/static/app.js")];
+        for entry in std::fs::read_dir(root().join("web/templates")).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+        let mut missing = Vec::new();
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            for key in keys_in(&text) {
+                if !known.contains(key.as_str()) {
+                    missing.push(format!("{}: {key}", file.display()));
+                }
+            }
+        }
+        assert!(missing.is_empty(), "missing translations:\n{}", missing.join("\n"));
+    }
+
+    #[test]
+    fn every_code_list_is_translated() {
+        let known: HashSet<&str> = MESSAGES.iter().map(|(k, _, _)| *k).collect();
+        let codes = pb_domain::roles::Profession::ALL
+            .iter()
+            .map(|p| format!("profession.{}", p.code()))
+            .chain(pb_domain::matching::ShiftKind::ALL.iter().map(|k| format!("kind.{}", k.code())))
+            .chain(pb_domain::roles::EngagementType::ALL.iter().map(|e| format!("engagement.{}", e.code())))
+            .chain(pb_domain::roles::Register::ALL.iter().map(|r| format!("register.{}", r.code())))
+            .chain(pb_domain::roles::RegistrationStatus::ALL.iter().map(|r| format!("regstatus.{}", r.code())))
+            .chain((1..=7).map(|d| format!("weekday.{d}")))
+            .chain((0..=3).map(|d| format!("tier.{d}")));
+        for key in codes {
+            assert!(known.contains(key.as_str()), "missing translation {key}");
+        }
+    }
+
+    #[test]
+    fn dutch_is_the_default_and_english_differs() {
+        assert_eq!(Tr::new(Language::default()).t("nav.login"), "Inloggen");
+        assert_eq!(Tr::new(Language::En).t("nav.login"), "Sign in");
+        assert_eq!(Tr::new(Language::En).t("no.such.key"), "…");
+        let script = Tr::new(Language::Nl).script_messages();
+        assert_eq!(script["err.invalid_credentials"], "E-mailadres of wachtwoord klopt niet.");
+        assert!(script.get("home.title").is_none());
+    }
+}
