@@ -13,6 +13,7 @@ pub struct Config {
     pub database: DatabaseConfig,
     pub auth: AuthConfig,
     pub mail: MailConfig,
+    pub notify: NotifyConfig,
     pub redis_url: Option<SecretString>,
     /// Prefix of every Redis key and channel, so several deployments (or
     /// test runs) can share one Redis.
@@ -67,6 +68,44 @@ pub struct MailConfig {
     /// local relay only (no encryption). `None`: write `.eml` files.
     pub smtp_url: Option<SecretString>,
     pub from: String,
+}
+
+/// The outbox dispatcher (see `notify`).
+#[derive(Debug, Clone)]
+pub struct NotifyConfig {
+    /// Run the dispatcher inside `serve` (`NOTIFY_IN_SERVER`, default true);
+    /// turn it off when `personeelsbank worker` processes do the sending.
+    pub in_server: bool,
+    /// Fallback poll when no NOTIFY arrives (`NOTIFY_POLL_MS`, default 5000).
+    pub poll: Duration,
+    /// First retry delay after a temporary failure; doubles per attempt, with
+    /// jitter (`NOTIFY_RETRY_BASE_MS`, default 30000).
+    pub retry_base: Duration,
+    /// Longest retry delay (`NOTIFY_RETRY_MAX_SECS`, default 3600).
+    pub retry_max: Duration,
+    /// Attempts before a temporarily failing mail is dead-lettered
+    /// (`NOTIFY_MAX_ATTEMPTS`, default 12).
+    pub max_attempts: u32,
+    /// Instant mails per person per hour before further ones wait for the
+    /// digest (`NOTIFY_RATE_PER_HOUR`, default 20).
+    pub rate_per_hour: u32,
+    /// A call still unfilled this many hours before its start is reported to
+    /// the practice (`NOTIFY_UNFILLED_HOURS`, default 24).
+    pub unfilled_hours: u32,
+}
+
+impl Default for NotifyConfig {
+    fn default() -> Self {
+        NotifyConfig {
+            in_server: true,
+            poll: Duration::from_secs(5),
+            retry_base: Duration::from_secs(30),
+            retry_max: Duration::from_secs(3600),
+            max_attempts: 12,
+            rate_per_hour: 20,
+            unfilled_hours: 24,
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -149,6 +188,15 @@ impl Config {
             mail: MailConfig {
                 smtp_url: var("SMTP_URL").map(SecretString::from),
                 from: var("MAIL_FROM").unwrap_or_else(|| "Personeelsbank <noreply@personeelsbank.localhost>".into()),
+            },
+            notify: NotifyConfig {
+                in_server: flag("NOTIFY_IN_SERVER", true)?,
+                poll: Duration::from_millis(parse("NOTIFY_POLL_MS", 5000u64)?.max(50)),
+                retry_base: Duration::from_millis(parse("NOTIFY_RETRY_BASE_MS", 30_000u64)?.max(10)),
+                retry_max: Duration::from_secs(parse("NOTIFY_RETRY_MAX_SECS", 3600u64)?.max(1)),
+                max_attempts: parse("NOTIFY_MAX_ATTEMPTS", 12u32)?.max(1),
+                rate_per_hour: parse("NOTIFY_RATE_PER_HOUR", 20u32)?,
+                unfilled_hours: parse("NOTIFY_UNFILLED_HOURS", 24u32)?,
             },
             redis_url: var("REDIS_URL").map(SecretString::from),
             redis_prefix: var("REDIS_PREFIX").unwrap_or_else(|| "pb".into()),

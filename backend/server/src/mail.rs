@@ -1,11 +1,15 @@
-//! Sending mail through lettre: SMTP (STARTTLS, TLS or a local relay, from
-//! `SMTP_URL`) or, when no SMTP server is configured, `.eml` files in
-//! `<data dir>/mail` so a demo shows what would have been sent.
+//! Sending one mail through lettre: SMTP (STARTTLS, TLS or a local relay,
+//! from `SMTP_URL`) or, when no SMTP server is configured, `.eml` files in
+//! `<data dir>/mail` (logged) so a demo shows what would have been sent.
 //!
-//! This is direct delivery after commit; the transactional outbox with
-//! retries and dead letters replaces it for event mail (see docs/decisions).
+//! Only the outbox dispatcher (`notify::dispatch`) calls this: handlers never
+//! send mail themselves. The dispatcher decides what an error means, from
+//! [`MailError::is_permanent`]: an SMTP 5xx (or a message that cannot be
+//! built) is permanent and dead-lettered; a 4xx, a refused connection or a
+//! timeout is temporary and retried with backoff.
 
-use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
+use lettre::message::header::{ContentType, HeaderName, HeaderValue};
+use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 use std::path::PathBuf;
@@ -28,17 +32,35 @@ pub struct Mailer {
 pub enum MailError {
     #[error("mail configuration: {0}")]
     Config(String),
+    /// The message cannot be built (e.g. a malformed address): retrying will not help.
     #[error("mail could not be built: {0}")]
     Build(String),
-    #[error("mail could not be sent: {0}")]
-    Send(String),
+    /// A 4xx answer, a refused or dropped connection, a timeout: try again later.
+    #[error("mail not sent (temporary): {0}")]
+    Temporary(String),
+    /// A 5xx answer: the server refuses this message for good.
+    #[error("mail refused (permanent): {0}")]
+    Permanent(String),
 }
 
-pub struct Mail {
-    pub to: String,
-    pub subject: String,
-    pub text: String,
-    pub html: String,
+impl MailError {
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, MailError::Build(_) | MailError::Permanent(_))
+    }
+}
+
+/// One message as the dispatcher hands it over.
+pub struct Outgoing<'a> {
+    pub to: &'a str,
+    pub subject: &'a str,
+    pub text: &'a str,
+    pub html: &'a str,
+    /// Without angle brackets: `<id>` is added.
+    pub message_id: String,
+    /// `nl` or `en` (Content-Language).
+    pub language: &'a str,
+    /// An iCalendar body and its METHOD (`REQUEST`, `CANCEL`).
+    pub calendar: Option<(&'a str, &'a str)>,
 }
 
 impl Mailer {
@@ -60,23 +82,56 @@ impl Mailer {
         Ok(Mailer { transport, from })
     }
 
-    pub async fn send(&self, mail: Mail) -> Result<(), MailError> {
-        let to: Mailbox = mail.to.parse().map_err(|e| MailError::Build(format!("recipient: {e}")))?;
+    /// The address of `MAIL_FROM` (the organiser of calendar invitations).
+    pub fn from_address(&self) -> String {
+        self.from.email.to_string()
+    }
+
+    /// The domain of `MAIL_FROM`, used on the right of every `Message-ID`.
+    pub fn domain(&self) -> String {
+        self.from.email.domain().to_owned()
+    }
+
+    /// Send one message. See the module docs for what each error means.
+    pub async fn deliver(&self, out: &Outgoing<'_>) -> Result<(), MailError> {
+        let to: Mailbox = out.to.parse().map_err(|e| MailError::Build(format!("recipient: {e}")))?;
+        let alternative = MultiPart::alternative()
+            .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(out.text.to_owned()))
+            .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(out.html.to_owned()));
+        let body = match out.calendar {
+            None => alternative,
+            Some((method, ics)) => {
+                let inline = ContentType::parse(&format!("text/calendar; charset=utf-8; method={method}"))
+                    .map_err(|e| MailError::Build(e.to_string()))?;
+                let file = ContentType::parse("application/ics").map_err(|e| MailError::Build(e.to_string()))?;
+                // Calendar clients read the inline text/calendar part; others
+                // offer the attachment.
+                MultiPart::mixed()
+                    .multipart(alternative.singlepart(SinglePart::builder().header(inline).body(ics.to_owned())))
+                    .singlepart(Attachment::new("invite.ics".into()).body(ics.to_owned(), file))
+            }
+        };
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
-            .subject(mail.subject)
-            .multipart(
-                MultiPart::alternative()
-                    .singlepart(SinglePart::builder().header(ContentType::TEXT_PLAIN).body(mail.text))
-                    .singlepart(SinglePart::builder().header(ContentType::TEXT_HTML).body(mail.html)),
-            )
+            .subject(out.subject)
+            .message_id(Some(format!("<{}>", out.message_id)))
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".into()))
+            .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Content-Language"), out.language.to_owned()))
+            .multipart(body)
             .map_err(|e| MailError::Build(e.to_string()))?;
         match &self.transport {
-            Transport::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| MailError::Send(e.to_string())),
+            Transport::Smtp(t) => t.send(message).await.map(|_| ()).map_err(|e| {
+                if e.is_permanent() {
+                    MailError::Permanent(e.to_string())
+                } else {
+                    MailError::Temporary(e.to_string())
+                }
+            }),
             Transport::Files(t, dir) => {
-                let id = t.send(message).await.map_err(|e| MailError::Send(e.to_string()))?;
-                tracing::info!(file = %dir.join(format!("{id}.eml")).display(), "mail written to file (no SMTP_URL set)");
+                let id = t.send(message).await.map_err(|e| MailError::Temporary(e.to_string()))?;
+                tracing::info!(file = %dir.join(format!("{id}.eml")).display(), message_id = %out.message_id,
+                    "mail written to file (no SMTP_URL set)");
                 Ok(())
             }
         }

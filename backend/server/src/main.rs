@@ -16,6 +16,8 @@ struct Cli {
 enum Command {
     /// Serve the API and web app (the default).
     Serve,
+    /// Send notifications from the outbox only (no HTTP), until a signal.
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Load the demo region into an empty database and exit.
@@ -32,6 +34,7 @@ async fn main() -> anyhow::Result<()> {
     telemetry::init(config.log.json);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve::run(config).await,
+        Command::Worker => personeelsbank::notify::dispatch::run_worker(config).await,
         Command::Migrate => {
             let db = serve::resolve_database(&config).await?;
             serve::migrate(db.owner_url.as_deref().context("set DATABASE_OWNER_URL (the schema owner)")?).await

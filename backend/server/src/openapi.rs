@@ -17,7 +17,6 @@ use crate::api;
     servers((url = "/api/v1")),
     paths(
         api::auth::register, api::auth::login, api::auth::refresh, api::auth::logout, api::auth::accept_invitation,
-        api::password_reset::request_reset, api::password_reset::confirm_reset,
         api::me::get_me, api::me::update_me, api::me::change_password, api::me::get_worker_profile,
         api::me::put_worker_profile, api::me::add_registration, api::me::remove_registration, api::me::my_audit_log,
         api::orgs::list_regions, api::orgs::list_organisations, api::orgs::get_organisation, api::orgs::list_hagros, api::orgs::get_settings, api::orgs::update_settings,
@@ -41,6 +40,9 @@ use crate::api;
         api::secondments::create_secondment, api::secondments::list_secondments, api::secondments::get_secondment,
         api::secondments::approve_secondment, api::secondments::decline_secondment,
         api::secondments::extend_secondment, api::secondments::end_secondment,
+        api::notifications::get_preferences, api::notifications::put_preferences,
+        api::notifications::list_dead_letters, api::notifications::retry_dead_letter,
+        api::calendar::create_feed, api::calendar::get_feed, api::calendar::revoke_feed, api::calendar::calendar_feed,
         crate::realtime::ws::issue_ticket,
         api::health::healthz, api::health::readyz,
     ),
@@ -62,6 +64,8 @@ use crate::api;
         (name = "secondments", description = "Secondments (detachering): weekly schedules at another practice, approved by lender, borrower and person"),
         (name = "hours", description = "Hours worked per booking: submit, approve or amend, list and export as CSV"),
         (name = "reports", description = "Freelancer hours per practice (Wet DBA) and region figures: fill rate, time to fill, unfilled urgent calls, late cancellations"),
+        (name = "notifications", description = "Mail preferences (instant, digest, off; quiet hours) and the outbox's dead letters"),
+        (name = "calendar", description = "Private iCalendar feeds of booked shifts"),
         (name = "realtime", description = "WebSocket push: tickets for `GET /api/v1/ws`"),
         (name = "health", description = "Liveness and readiness (served at the root, not under /api/v1)"),
     )

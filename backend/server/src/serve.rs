@@ -152,6 +152,7 @@ fn print_banner(config: &Config) {
 pub struct Background {
     _realtime: crate::realtime::Tasks,
     _jobs: crate::jobs::Jobs,
+    _notify: crate::notify::dispatch::Dispatcher,
 }
 
 /// Fill the live index from Postgres, then start push delivery and the
@@ -166,5 +167,10 @@ pub async fn start_background(state: &web::Data<AppState>) -> anyhow::Result<Bac
     if needed {
         crate::matching::rebuild(state).await.map_err(|e| anyhow::anyhow!("building the live index: {e}"))?;
     }
-    Ok(Background { _realtime: crate::realtime::start(state), _jobs: crate::jobs::start(state) })
+    let notify = if state.config.notify.in_server {
+        crate::notify::dispatch::start(state)
+    } else {
+        crate::notify::dispatch::Dispatcher::none()
+    };
+    Ok(Background { _realtime: crate::realtime::start(state), _jobs: crate::jobs::start(state), _notify: notify })
 }

@@ -43,17 +43,21 @@ pub async fn insert(
     payload: &serde_json::Value,
     dedupe_key: Option<&str>,
 ) -> Result<bool, StoreError> {
-    // No RETURNING: a user-scoped transaction may insert but not read rows.
-    let n = diesel::sql_query(
-        "INSERT INTO outbox (id, kind, payload, dedupe_key) VALUES ($1, $2, $3, $4) \
-         ON CONFLICT (dedupe_key) DO NOTHING",
-    )
-    .bind::<SqlUuid, _>(id)
-    .bind::<Text, _>(kind)
-    .bind::<Jsonb, _>(payload)
-    .bind::<Nullable<Text>, _>(dedupe_key)
-    .execute(conn)
-    .await?;
+    // No RETURNING, and ON CONFLICT only with a key: a user-scoped
+    // transaction may insert rows but not read them, and row-level security
+    // treats ON CONFLICT as a read.
+    let sql = if dedupe_key.is_some() {
+        "INSERT INTO outbox (id, kind, payload, dedupe_key) VALUES ($1, $2, $3, $4) ON CONFLICT (dedupe_key) DO NOTHING"
+    } else {
+        "INSERT INTO outbox (id, kind, payload, dedupe_key) VALUES ($1, $2, $3, $4)"
+    };
+    let n = diesel::sql_query(sql)
+        .bind::<SqlUuid, _>(id)
+        .bind::<Text, _>(kind)
+        .bind::<Jsonb, _>(payload)
+        .bind::<Nullable<Text>, _>(dedupe_key)
+        .execute(conn)
+        .await?;
     Ok(n == 1)
 }
 
@@ -214,6 +218,8 @@ pub struct Delivery {
     #[diesel(sql_type = Text)]
     pub email: String,
     #[diesel(sql_type = Text)]
+    pub language: String,
+    #[diesel(sql_type = Text)]
     pub kind: String,
     #[diesel(sql_type = Text)]
     pub subject: String,
@@ -241,7 +247,7 @@ pub async fn claim_due(conn: &mut AsyncPgConnection, limit: i64, lease: Duration
                   OR (status = 'sending' AND locked_until < now()) \
                ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due \
          WHERE d.id = due.id \
-         RETURNING d.id, d.outbox_id, d.seq, d.user_id, d.email, d.kind, d.subject, d.body_text, d.body_html, \
+         RETURNING d.id, d.outbox_id, d.seq, d.user_id, d.email, d.language, d.kind, d.subject, d.body_text, d.body_html, \
                    d.ics, d.ics_method, d.attempts",
     )
     .bind::<BigInt, _>(limit)

@@ -137,6 +137,7 @@ async fn book(
         "starts_at": booking.starts_at, "ends_at": booking.ends_at });
     events::append(c, user_id, "booking_confirmed", Some(shift_id), payload.clone()).await?;
     events::append_many(c, &managers, "booking_confirmed", Some(shift_id), payload).await?;
+    crate::notify::enqueue(c, crate::notify::Notification::BookingConfirmed { booking_id: booking.id }).await?;
     recipients.extend(managers);
     if shift.status == "filled" {
         recipients.extend(matching::withdraw_offers(c, &shift, "filled").await?);
@@ -385,6 +386,11 @@ pub async fn invite(
             let mut payload = matching::call_summary(&s);
             payload["invited_by"] = json!(user.id);
             events::append(c, invitee, "invitation", Some(s.id), payload).await?;
+            crate::notify::enqueue(
+                c,
+                crate::notify::Notification::ShiftInvitation { shift_id: s.id, user_id: invitee },
+            )
+            .await?;
             audit::record(
                 c,
                 NewAuditEntry {
@@ -540,6 +546,7 @@ pub async fn cancel_booking(
             let payload =
                 json!({ "booking_id": id, "shift_id": b.shift_id, "cancelled_by": by, "reason": reason, "late": late });
             events::append_many(c, &recipients, "booking_cancelled", Some(b.shift_id), payload).await?;
+            crate::notify::enqueue(c, crate::notify::Notification::BookingCancelled { booking_id: id }).await?;
             audit::record(
                 c,
                 NewAuditEntry {

@@ -18,7 +18,6 @@ use uuid::Uuid;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::idempotency::{self, Answer, Reservation};
-use crate::mail::{html_escape, Mail};
 use crate::secrets::{hash_token, new_token};
 use crate::state::AppState;
 
@@ -122,7 +121,8 @@ async fn create_invitation_work(
     }
     let token = new_token();
     let expires_at = Utc::now() + state.config.auth.invitation_ttl;
-    let (inv, org_name, view) = state
+    let link = format!("{}/invitation?token={}", state.config.http.public_url, token);
+    let view = state
         .db
         .tx(&user.scope, async |c| -> ApiResult<_> {
             if let Some(p) = b.practice_id {
@@ -158,48 +158,26 @@ async fn create_invitation_work(
                 },
             )
             .await?;
-            let view = idempotency::to_json(&InvitationView::from(inv.clone()))?;
+            // The mail goes through the outbox, committed with the invitation.
+            crate::notify::enqueue(
+                c,
+                crate::notify::Notification::AccountInvitation {
+                    invitation_id: inv.id,
+                    email: inv.email.clone(),
+                    org_name: org_row.name,
+                    inviter: user.name.clone(),
+                    role: inv.role.clone(),
+                    link,
+                    expires_at: inv.expires_at,
+                },
+            )
+            .await?;
+            let view = idempotency::to_json(&InvitationView::from(inv))?;
             reservation.complete(c, StatusCode::CREATED, &view).await?;
-            Ok((inv, org_row.name, view))
+            Ok(view)
         })
         .await?;
-    let link = format!("{}/invitation?token={}", state.config.http.public_url, token);
-    let mail = invitation_mail(&inv, &org_name, &user.name, &link);
-    if let Err(e) = state.mailer.send(mail).await {
-        // The invitation stands; the coordinator sees it as open and can re-invite.
-        tracing::error!(error = %e, invitation = %inv.id, "invitation mail not sent");
-    }
     Ok((StatusCode::CREATED, view))
-}
-
-fn role_nl(role: &str) -> &'static str {
-    match role {
-        "practice_manager" => "praktijkmanager",
-        "coordinator" => "coördinator",
-        _ => "zorgprofessional",
-    }
-}
-
-fn invitation_mail(inv: &Invitation, org_name: &str, inviter: &str, link: &str) -> Mail {
-    let text = format!(
-        "Beste collega,\n\n{inviter} nodigt je uit voor Personeelsbank als {role} bij {org_name}.\n\n\
-         Accepteer de uitnodiging via deze link (geldig tot {until}):\n{link}\n\n\
-         Heb je deze uitnodiging niet verwacht? Dan kun je deze e-mail negeren.\n\n\
-         --\n{inviter} invited you to Personeelsbank as {role_en} at {org_name}. Open the link above to accept.\n",
-        role = role_nl(&inv.role),
-        role_en = inv.role.replace('_', " "),
-        until = inv.expires_at.format("%d-%m-%Y"),
-    );
-    let html = format!(
-        "<p>Beste collega,</p><p>{inviter} nodigt je uit voor Personeelsbank als {role} bij {org}.</p>\
-         <p><a href=\"{link}\">Uitnodiging accepteren</a></p>\
-         <p>Heb je deze uitnodiging niet verwacht? Dan kun je deze e-mail negeren.</p>",
-        inviter = html_escape(inviter),
-        role = role_nl(&inv.role),
-        org = html_escape(org_name),
-        link = html_escape(link),
-    );
-    Mail { to: inv.email.clone(), subject: format!("Uitnodiging voor Personeelsbank – {org_name}"), text, html }
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

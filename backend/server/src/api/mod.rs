@@ -5,12 +5,13 @@ pub mod audit;
 pub mod auth;
 pub mod availability;
 pub mod bookings;
+pub mod calendar;
 pub mod health;
 pub mod hours;
 pub mod invitations;
 pub mod me;
+pub mod notifications;
 pub mod orgs;
-pub mod password_reset;
 pub mod practices;
 pub mod relations;
 pub mod reports;
@@ -34,9 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(auth::login)
             .service(auth::refresh)
             .service(auth::logout)
-            .service(auth::accept_invitation)
-            .service(password_reset::request_reset)
-            .service(password_reset::confirm_reset),
+            .service(auth::accept_invitation),
     )
     .service(me::get_me)
     .service(me::update_me)
@@ -107,6 +106,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     .service(relations::list_blocks)
     .service(relations::delete_block)
     .service(audit::list_audit_log)
+    .service(notifications::get_preferences)
+    .service(notifications::put_preferences)
+    .service(notifications::list_dead_letters)
+    .service(notifications::retry_dead_letter)
+    .service(calendar::create_feed)
+    .service(calendar::get_feed)
+    .service(calendar::revoke_feed)
+    .service(calendar::calendar_feed)
     .service(crate::realtime::ws::issue_ticket)
     .service(crate::realtime::ws::connect);
 }

@@ -642,6 +642,9 @@ pub async fn update_shift(
             // An edited open call is matched afresh: everyone is told it changed.
             let withdrawn = if was_open && edits {
                 let holders = matching::withdraw_offers(c, &saved, "changed").await?;
+                let changed =
+                    crate::notify::Notification::CallChanged { shift_id: saved.id, user_ids: holders.clone() };
+                crate::notify::enqueue(c, changed).await?;
                 clear_offers(c, saved.id).await?;
                 holders
             } else {
@@ -690,6 +693,7 @@ async fn cancel(state: &AppState, user: &AuthUser, id: Uuid, reason: Option<Stri
                 .await?
                 .ok_or_else(|| ApiError::conflict("shift_changed", "The call changed meanwhile"))?;
             let holders = matching::withdraw_offers(c, &saved, "cancelled").await?;
+            crate::notify::call_cancelled(c, saved.id, &holders).await?;
             Ok((saved, holders))
         })
         .await?;

@@ -10,6 +10,11 @@
 //! This module never sends mail inside a request and never decides whether
 //! a change may happen: it only announces changes that did.
 
+pub mod dispatch;
+pub mod fanout;
+pub mod ical;
+pub mod render;
+
 use chrono::{DateTime, NaiveDate, Utc};
 use pb_store::{AsyncPgConnection, StoreError};
 use serde::{Deserialize, Serialize};
@@ -127,9 +132,8 @@ pub async fn enqueue(conn: &mut AsyncPgConnection, n: Notification) -> Result<Op
         return Ok(None);
     }
     let id = Uuid::new_v4();
-    let payload = serde_json::to_value(&n).map_err(|e| {
-        StoreError::Database(diesel::result::Error::SerializationError(Box::new(e)))
-    })?;
+    let payload = serde_json::to_value(&n)
+        .map_err(|e| StoreError::Database(diesel::result::Error::SerializationError(Box::new(e))))?;
     let inserted = pb_store::outbox::insert(conn, id, n.kind(), &payload, n.dedupe_key().as_deref()).await?;
     Ok(inserted.then_some(id))
 }
@@ -161,4 +165,22 @@ pub const PREFERENCE_KINDS: &[(&str, Mode)] = &[
 
 pub fn default_mode(kind: &str) -> Mode {
     PREFERENCE_KINDS.iter().find(|(k, _)| *k == kind).map(|(_, m)| *m).unwrap_or(Mode::Instant)
+}
+
+/// A call was cancelled: tell the people who held an offer (`holders`) and
+/// everyone still booked on it, in the caller's transaction.
+pub async fn call_cancelled(conn: &mut AsyncPgConnection, shift_id: Uuid, holders: &[Uuid]) -> Result<(), StoreError> {
+    use diesel::prelude::*;
+    use diesel_async::RunQueryDsl;
+    use pb_store::schema::bookings;
+    let mut user_ids: Vec<Uuid> = bookings::table
+        .filter(bookings::shift_id.eq(shift_id))
+        .filter(bookings::status.eq("confirmed"))
+        .select(bookings::user_id)
+        .load(conn)
+        .await?;
+    user_ids.extend_from_slice(holders);
+    user_ids.sort();
+    user_ids.dedup();
+    enqueue(conn, Notification::CallCancelled { shift_id, user_ids }).await.map(|_| ())
 }

@@ -4,7 +4,7 @@
 
 use actix_web::{web, HttpServer};
 use pb_store::provision::{create_test_database, TestDatabase};
-use personeelsbank::config::{AuthConfig, Config, DatabaseConfig, HttpConfig, LogConfig, MailConfig};
+use personeelsbank::config::{AuthConfig, Config, DatabaseConfig, HttpConfig, LogConfig, MailConfig, NotifyConfig};
 use personeelsbank::state::AppState;
 use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
@@ -91,6 +91,13 @@ pub fn test_config(smtp: SocketAddr, data_dir: PathBuf) -> Config {
             smtp_url: Some(SecretString::from(format!("smtp://{smtp}"))),
             from: "Personeelsbank <noreply@personeelsbank.test>".into(),
         },
+        // Fast polling and retries, so the SMTP fault tests finish quickly.
+        notify: NotifyConfig {
+            poll: Duration::from_millis(100),
+            retry_base: Duration::from_millis(100),
+            retry_max: Duration::from_millis(800),
+            ..NotifyConfig::default()
+        },
         redis_url: None,
         redis_prefix: format!("pbtest:{}", Uuid::new_v4().simple()),
         data_dir,
@@ -102,21 +109,26 @@ pub fn test_config(smtp: SocketAddr, data_dir: PathBuf) -> Config {
 impl TestApp {
     /// A fresh database with the demo region loaded, and the app serving it.
     pub async fn spawn() -> TestApp {
-        Self::build(true, None).await
+        Self::build(true, None, |_| {}).await
+    }
+
+    /// The demo region, with configuration changed by `tweak` first.
+    pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+        Self::build(true, None, tweak).await
     }
 
     /// A fresh, empty (migrated) database.
     pub async fn spawn_empty() -> TestApp {
-        Self::build(false, None).await
+        Self::build(false, None, |_| {}).await
     }
 
     /// The demo region, with the Redis live engine and bus at `redis_url`
     /// (keys under a prefix of this test's own).
     pub async fn spawn_with_redis(redis_url: &str) -> TestApp {
-        Self::build(true, Some(redis_url)).await
+        Self::build(true, Some(redis_url), |_| {}).await
     }
 
-    async fn build(demo: bool, redis_url: Option<&str>) -> TestApp {
+    async fn build(demo: bool, redis_url: Option<&str>, tweak: impl FnOnce(&mut Config)) -> TestApp {
         personeelsbank::telemetry::init(false);
         let db = create_test_database().await.expect("test database");
         let mails = MailSink::start().await;
@@ -124,6 +136,7 @@ impl TestApp {
         std::fs::create_dir_all(&dir).unwrap();
         let mut config = test_config(mails.addr, dir.clone());
         config.redis_url = redis_url.map(|u| SecretString::from(u.to_owned()));
+        tweak(&mut config);
         let state =
             web::Data::new(personeelsbank::serve::build_state(Arc::new(config), &db.app_url).await.expect("state"));
         if demo {
@@ -218,29 +231,80 @@ impl TestApp {
     }
 }
 
-/// A minimal SMTP server that accepts every message and keeps it in memory:
-/// enough for lettre to speak real SMTP to it.
+/// How the SMTP sink answers (see `MailSink::set_mode`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpMode {
+    /// Accept every message.
+    Accept,
+    /// `451` to MAIL FROM: a temporary failure.
+    Temporary,
+    /// `550` to RCPT TO: a permanent refusal.
+    Permanent,
+}
+
+/// A minimal SMTP server that keeps every message in memory: enough for
+/// lettre to speak real SMTP to it. A test can make it answer 4xx or 5xx, or
+/// stop listening for a while (connections are refused) and start again on
+/// the same port.
 #[derive(Clone)]
 pub struct MailSink {
     pub addr: SocketAddr,
     messages: Arc<Mutex<Vec<String>>>,
+    mode: Arc<Mutex<SmtpMode>>,
+    /// MAIL FROM commands seen: one per delivery attempt that reached the sink.
+    attempts: Arc<std::sync::atomic::AtomicUsize>,
+    accept_loop: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
 impl MailSink {
     pub async fn start() -> MailSink {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let messages = Arc::new(Mutex::new(Vec::new()));
-        let store = messages.clone();
-        actix_web::rt::spawn(async move {
+        let sink = MailSink {
+            addr,
+            messages: Arc::new(Mutex::new(Vec::new())),
+            mode: Arc::new(Mutex::new(SmtpMode::Accept)),
+            attempts: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            accept_loop: Arc::new(Mutex::new(None)),
+        };
+        sink.serve(listener);
+        sink
+    }
+
+    fn serve(&self, listener: tokio::net::TcpListener) {
+        let (store, mode, attempts) = (self.messages.clone(), self.mode.clone(), self.attempts.clone());
+        let handle = actix_web::rt::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let store = store.clone();
+                let (store, mode, attempts) = (store.clone(), mode.clone(), attempts.clone());
                 actix_web::rt::spawn(async move {
-                    let _ = serve_smtp(stream, store).await;
+                    let _ = serve_smtp(stream, store, mode, attempts).await;
                 });
             }
         });
-        MailSink { addr, messages }
+        *self.accept_loop.lock().unwrap() = Some(handle);
+    }
+
+    pub fn set_mode(&self, mode: SmtpMode) {
+        *self.mode.lock().unwrap() = mode;
+    }
+
+    /// Stop listening: new connections are refused until `restart`.
+    pub async fn stop(&self) {
+        let handle = self.accept_loop.lock().unwrap().take();
+        if let Some(h) = handle {
+            h.abort();
+            let _ = h.await;
+        }
+    }
+
+    /// Listen again on the same address.
+    pub async fn restart(&self) {
+        let listener = tokio::net::TcpListener::bind(self.addr).await.expect("rebind the SMTP sink");
+        self.serve(listener);
+    }
+
+    pub fn attempts(&self) -> usize {
+        self.attempts.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     pub fn messages(&self) -> Vec<String> {
@@ -259,14 +323,29 @@ impl MailSink {
     }
 }
 
-async fn serve_smtp(stream: tokio::net::TcpStream, store: Arc<Mutex<Vec<String>>>) -> std::io::Result<()> {
+async fn serve_smtp(
+    stream: tokio::net::TcpStream,
+    store: Arc<Mutex<Vec<String>>>,
+    mode: Arc<Mutex<SmtpMode>>,
+    attempts: Arc<std::sync::atomic::AtomicUsize>,
+) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
     write.write_all(b"220 sink.test ESMTP\r\n").await?;
     while let Some(line) = lines.next_line().await? {
         let upper = line.to_ascii_uppercase();
+        let mode = *mode.lock().unwrap();
         if upper.starts_with("EHLO") || upper.starts_with("HELO") {
             write.write_all(b"250-sink.test\r\n250 8BITMIME\r\n").await?;
+        } else if upper.starts_with("MAIL FROM") {
+            attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if mode == SmtpMode::Temporary {
+                write.write_all(b"451 4.3.0 try again later\r\n").await?;
+            } else {
+                write.write_all(b"250 ok\r\n").await?;
+            }
+        } else if upper.starts_with("RCPT TO") && mode == SmtpMode::Permanent {
+            write.write_all(b"550 5.1.1 mailbox unavailable\r\n").await?;
         } else if upper.starts_with("DATA") {
             write.write_all(b"354 go ahead\r\n").await?;
             let mut message = String::new();
@@ -274,7 +353,8 @@ async fn serve_smtp(stream: tokio::net::TcpStream, store: Arc<Mutex<Vec<String>>
                 if l == "." {
                     break;
                 }
-                message.push_str(&l);
+                // Undo SMTP dot-stuffing.
+                message.push_str(l.strip_prefix('.').filter(|_| l.starts_with("..")).unwrap_or(&l));
                 message.push('\n');
             }
             store.lock().unwrap().push(message);
