@@ -400,9 +400,15 @@ pub async fn refresh_worker(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>
     withdraw_unfit(state, &me.candidate).await?;
 
     let mut offered_calls = Vec::new();
+    let mut contexts = ContextCache::default();
     for s in open {
         let spec = call_spec(&s)?;
-        let ctx = state.db.tx(&Scope::System, async |c| call_context(c, &s).await).await?;
+        // Most open calls fail on rules that need no context (day, place,
+        // skills): skip those without reading the call's context.
+        if !may_fit_in_some_context(&spec, &me.candidate) {
+            continue;
+        }
+        let ctx = contexts.get(state, &s).await?;
         let Ok(m) = pb_domain::matching::evaluate(&spec, &me.candidate, &ctx.domain()) else { continue };
         let tier = tier_of(
             ctx.relations.favourites.contains(&user_id),
@@ -428,18 +434,66 @@ pub async fn refresh_worker(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>
     Ok(offered_calls)
 }
 
+/// Whether `cand` could fit `call` under some call context. The context
+/// (agreements, the practice's favourites and blocks, the RHO's minimum
+/// rest) can only add rejections, except visibility, which depends on the
+/// agreements. So evaluating with an empty context and finding any other
+/// rejection proves the person does not fit, without reading the context.
+pub fn may_fit_in_some_context(call: &CallSpec, cand: &pb_domain::matching::Candidate) -> bool {
+    let (relations, policy) = (PracticeRelations::default(), MatchPolicy { min_rest: Duration::zero() });
+    let empty = Context { agreements: &[], relations: &relations, policy: &policy };
+    match pb_domain::matching::evaluate(call, cand, &empty) {
+        Ok(_) => true,
+        Err(rejects) => rejects.iter().all(|r| *r == pb_domain::matching::Reject::NotVisible),
+    }
+}
+
+/// Call contexts read once per practice during one refresh (a person's
+/// open calls often share practices).
+#[derive(Default)]
+struct ContextCache(std::collections::HashMap<Uuid, CallContext>);
+
+impl ContextCache {
+    async fn get(&mut self, state: &AppState, s: &Shift) -> Result<&CallContext, StoreError> {
+        Ok(match self.0.entry(s.practice_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(state.db.tx(&Scope::System, async |c| call_context(c, s).await).await?)
+            }
+        })
+    }
+}
+
+/// Several calls in one query.
+async fn shifts_by_id(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<Vec<Shift>, StoreError> {
+    use pb_store::schema::shifts as t;
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(t::table.filter(t::id.eq_any(ids.to_vec())).select(Shift::as_select()).load(conn).await?)
+}
+
 async fn withdraw_unfit(state: &AppState, me: &pb_domain::matching::Candidate) -> Result<(), ApiError> {
     let user_id = me.worker_id;
-    let held = state.db.tx(&Scope::System, async |c| shifts::live_offers_of_user(c, user_id).await).await?;
-    for offer in held {
-        let s = state.db.tx(&Scope::System, async |c| shifts::find(c, offer.shift_id).await).await?;
+    let calls = state
+        .db
+        .tx(&Scope::System, async |c| -> Result<Vec<Shift>, StoreError> {
+            let held: Vec<Uuid> = shifts::live_offers_of_user(c, user_id).await?.iter().map(|o| o.shift_id).collect();
+            shifts_by_id(c, &held).await
+        })
+        .await?;
+    let mut contexts = ContextCache::default();
+    for s in calls {
         if s.status != "open" {
             continue;
         }
         let spec = call_spec(&s)?;
-        let ctx = state.db.tx(&Scope::System, async |c| call_context(c, &s).await).await?;
-        if pb_domain::matching::evaluate(&spec, me, &ctx.domain()).is_ok() {
-            continue;
+        // A rule that fails in every context fails in this one: no need to read it.
+        if may_fit_in_some_context(&spec, me) {
+            let ctx = contexts.get(state, &s).await?;
+            if pb_domain::matching::evaluate(&spec, me, &ctx.domain()).is_ok() {
+                continue;
+            }
         }
         let withdrawn = state
             .db
@@ -476,5 +530,81 @@ pub async fn refresh_after_change(state: &AppState, user_id: Uuid) {
 pub async fn offer_call_after_commit(state: &AppState, shift_id: Uuid) {
     if let Err(e) = offer_call(state, shift_id).await {
         tracing::warn!(error = %e, shift = %shift_id, "matching a committed call failed; it will be retried");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pb_domain::matching::Candidate;
+
+    fn call(org: Uuid) -> CallSpec {
+        let start = Utc::now() + Duration::days(2);
+        CallSpec {
+            id: Uuid::new_v4(),
+            practice_id: Uuid::new_v4(),
+            org_id: org,
+            profession: Profession::Assistant,
+            window: TimeWindow::new(start, start + Duration::hours(4)).unwrap(),
+            kind: ShiftKind::DayCover,
+            location: GeoPoint::new(52.37, 4.9).unwrap(),
+            max_distance_km: None,
+            required_skills: vec![],
+            his: None,
+            his_required: false,
+            rate_cents: 9000,
+            engagement: EngagementType::Freelance,
+        }
+    }
+
+    fn person(org: Uuid, call: &CallSpec) -> Candidate {
+        Candidate {
+            worker_id: Uuid::new_v4(),
+            orgs: vec![org],
+            professions: vec![Profession::Assistant],
+            home: Some(GeoPoint::new(52.38, 4.9).unwrap()),
+            travel_radius_km: 20.0,
+            min_rate_cents: None,
+            engagement_types: vec![EngagementType::Freelance],
+            skills: vec![],
+            his_experience: vec![],
+            registrations: vec![],
+            available: vec![TimeWindow::new(call.window.start() - Duration::hours(1), call.window.end()).unwrap()],
+            booked: vec![],
+            blocks_practices: vec![],
+        }
+    }
+
+    #[test]
+    fn the_context_free_check_keeps_everyone_a_context_could_let_fit() {
+        let org = Uuid::new_v4();
+        let c = call(org);
+        // Fits outright.
+        assert!(may_fit_in_some_context(&c, &person(org, &c)));
+        // Another RHO: only an agreement (context) decides, so keep them.
+        assert!(may_fit_in_some_context(&c, &person(Uuid::new_v4(), &c)));
+        // A booking just before the call: rest time is context, keep them.
+        let mut rested = person(org, &c);
+        rested.booked = vec![TimeWindow::new(c.window.start() - Duration::hours(3), c.window.start()).unwrap()];
+        assert!(may_fit_in_some_context(&c, &rested));
+    }
+
+    #[test]
+    fn the_context_free_check_drops_people_no_context_can_save() {
+        let org = Uuid::new_v4();
+        let c = call(org);
+        let mut wrong_job = person(org, &c);
+        wrong_job.professions = vec![Profession::Gp];
+        assert!(!may_fit_in_some_context(&c, &wrong_job));
+        let mut away = person(org, &c);
+        away.available = vec![];
+        assert!(!may_fit_in_some_context(&c, &away));
+        // Not visible AND too far: distance alone rules them out.
+        let mut far = person(Uuid::new_v4(), &c);
+        far.home = Some(GeoPoint::new(53.2, 6.5).unwrap());
+        assert!(!may_fit_in_some_context(&c, &far));
+        let mut booked = person(org, &c);
+        booked.booked = vec![c.window];
+        assert!(!may_fit_in_some_context(&c, &booked));
     }
 }

@@ -17,6 +17,7 @@ use crate::api;
     servers((url = "/api/v1")),
     paths(
         api::auth::register, api::auth::login, api::auth::refresh, api::auth::logout, api::auth::accept_invitation,
+        api::password_reset::request_reset, api::password_reset::confirm_reset,
         api::me::get_me, api::me::update_me, api::me::change_password, api::me::get_worker_profile,
         api::me::put_worker_profile, api::me::add_registration, api::me::remove_registration, api::me::my_audit_log,
         api::orgs::list_regions, api::orgs::list_organisations, api::orgs::get_organisation, api::orgs::list_hagros, api::orgs::get_settings, api::orgs::update_settings,

@@ -12,6 +12,7 @@ pub mod invitations;
 pub mod me;
 pub mod notifications;
 pub mod orgs;
+pub mod password_reset;
 pub mod practices;
 pub mod relations;
 pub mod reports;
@@ -35,7 +36,9 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(auth::login)
             .service(auth::refresh)
             .service(auth::logout)
-            .service(auth::accept_invitation),
+            .service(auth::accept_invitation)
+            .service(password_reset::request_reset)
+            .service(password_reset::confirm_reset),
     )
     .service(me::get_me)
     .service(me::update_me)
