@@ -291,6 +291,21 @@ fn may_manage(user: &AuthUser, s: &Secondment) -> bool {
     coordinates_either(user, s) || parties_of(user, s).iter().any(|p| *p != Party::Person)
 }
 
+/// Lock a secondment the caller may see (others: 404).
+async fn locked_visible(c: &mut AsyncPgConnection, user: &AuthUser, id: Uuid) -> ApiResult<Secondment> {
+    let s = store::find_for_update(c, id).await?;
+    if !may_view(user, &s) {
+        return Err(ApiError::not_found());
+    }
+    Ok(s)
+}
+
+/// The view of a secondment with its booked working days counted.
+async fn current_view(c: &mut AsyncPgConnection, s: Secondment) -> ApiResult<SecondmentView> {
+    let booked = store::booked_count(c, s.id).await?;
+    view(s, booked, None)
+}
+
 /// Everyone who hears about a step: the person, both practices' managers,
 /// both RHOs' coordinators.
 async fn people_involved(c: &mut AsyncPgConnection, s: &Secondment) -> ApiResult<Vec<Uuid>> {
@@ -579,8 +594,7 @@ pub async fn list_secondments(
             let list = store::list(c, &filter).await?;
             let mut out = Vec::with_capacity(list.len());
             for s in list {
-                let booked = store::booked_count(c, s.id).await?;
-                out.push(view(s, booked, None)?);
+                out.push(current_view(c, s).await?);
             }
             Ok(out)
         })
@@ -659,10 +673,7 @@ async fn approve_work(state: &AppState, user: &AuthUser, id: Uuid, reservation: 
     let (body, recipients, person, activated) = state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
-            let s = store::find_for_update(c, id).await?;
-            if !may_view(user, &s) {
-                return Err(ApiError::not_found());
-            }
+            let s = locked_visible(c, user, id).await?;
             if !pending(&s) {
                 return Err(ApiError::conflict("nothing_to_approve", "This secondment awaits no approval"));
             }
@@ -760,10 +771,7 @@ pub async fn decline_secondment(
     let (v, recipients) = state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
-            let s = store::find_for_update(c, id).await?;
-            if !may_view(&user, &s) {
-                return Err(ApiError::not_found());
-            }
+            let s = locked_visible(c, &user, id).await?;
             if !pending(&s) {
                 return Err(ApiError::conflict("nothing_to_approve", "This secondment awaits no approval"));
             }
@@ -786,8 +794,7 @@ pub async fn decline_secondment(
             };
             let s = store::update(c, id, &change).await?;
             let recipients = announce(c, &s, user.id, action, json!({ "reason": reason })).await?;
-            let booked = store::booked_count(c, s.id).await?;
-            Ok((view(s, booked, None)?, recipients))
+            Ok((current_view(c, s).await?, recipients))
         })
         .await?;
     crate::realtime::notify(&state, recipients).await;
@@ -822,10 +829,7 @@ pub async fn extend_secondment(
     let (v, recipients) = state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
-            let s = store::find_for_update(c, id).await?;
-            if !may_view(&user, &s) {
-                return Err(ApiError::not_found());
-            }
+            let s = locked_visible(c, &user, id).await?;
             if !may_manage(&user, &s) {
                 return Err(ApiError::forbidden(
                     "not_a_party",
@@ -872,8 +876,7 @@ pub async fn extend_secondment(
             )
             .await?;
             mail_pending(c, &s).await?;
-            let booked = store::booked_count(c, s.id).await?;
-            Ok((view(s, booked, None)?, recipients))
+            Ok((current_view(c, s).await?, recipients))
         })
         .await?;
     crate::realtime::notify(&state, recipients).await;
@@ -912,10 +915,7 @@ pub async fn end_secondment(
     let (v, recipients, person) = state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
-            let s = store::find_for_update(c, id).await?;
-            if !may_view(&user, &s) {
-                return Err(ApiError::not_found());
-            }
+            let s = locked_visible(c, &user, id).await?;
             if !may_manage(&user, &s) {
                 return Err(ApiError::forbidden(
                     "not_a_party",
@@ -964,8 +964,8 @@ pub async fn end_secondment(
                 json!({ "reason": reason, "last_day": last_day, "cancelled_bookings": cancelled.len() }),
             )
             .await?;
-            let booked = store::booked_count(c, s.id).await?;
-            Ok((view(s.clone(), booked, None)?, recipients, s.user_id))
+            let person = s.user_id;
+            Ok((current_view(c, s).await?, recipients, person))
         })
         .await?;
     crate::realtime::notify(&state, recipients).await;
