@@ -551,6 +551,72 @@ function pageRegion() {
         `${name(a.from_organisation_id)} → ${name(a.to_organisation_id)}: ${a.professions.map((p) => t("profession." + p)).join(", ")} · ${t("field.valid_from")} ${a.valid_from}${a.revoked_at ? " · " + t("js.revoked") : ""}`))) : [h("li", {}, t("js.no_agreements"))]));
     } else failList(ag, agreements.reason);
   };
+  // Fill rate and time to fill per month (the last six), as bar charts.
+  const months = (() => {
+    const today = todayLocal();
+    const out = [];
+    let [y, m] = today.split("-").map(Number);
+    for (let i = 0; i < 6; i++) {
+      const from = `${y}-${String(m).padStart(2, "0")}-01`;
+      const last = new Date(Date.UTC(y, m, 0)).toISOString().slice(0, 10);
+      out.unshift({ from, to: last < today ? last : today, label: new Date(Date.UTC(y, m - 1, 1)).toLocaleDateString(locale(), { month: "short", timeZone: "UTC" }) });
+      m -= 1; if (m === 0) { m = 12; y -= 1; }
+    }
+    return out;
+  })();
+  const chart = (fig, values, fmt, max) => {
+    const NS = "http://www.w3.org/2000/svg", W = 320, H = 160, pad = 24, bw = (W - pad) / values.length;
+    const svg = document.createElementNS(NS, "svg");
+    svg.setAttribute("viewBox", `0 0 ${W} ${H + 20}`);
+    svg.setAttribute("role", "img");
+    svg.setAttribute("aria-label", values.map((v) => `${v.label}: ${v.value == null ? "–" : fmt(v.value)}`).join(", "));
+    values.forEach((v, i) => {
+      const hgt = v.value == null || !max ? 0 : Math.round((H - 20) * v.value / max);
+      const x = pad + i * bw + 4;
+      const rect = document.createElementNS(NS, "rect");
+      Object.entries({ x, y: H - hgt, width: bw - 8, height: hgt, fill: "#0b5cab" }).forEach(([k, val]) => rect.setAttribute(k, val));
+      const label = document.createElementNS(NS, "text");
+      Object.entries({ x: x + (bw - 8) / 2, y: H + 14, "text-anchor": "middle", "font-size": 11, fill: "#1b1f24" }).forEach(([k, val]) => label.setAttribute(k, val));
+      label.textContent = v.label;
+      const value = document.createElementNS(NS, "text");
+      Object.entries({ x: x + (bw - 8) / 2, y: H - hgt - 4, "text-anchor": "middle", "font-size": 11, fill: "#1b1f24" }).forEach(([k, val]) => value.setAttribute(k, val));
+      value.textContent = v.value == null ? "–" : fmt(v.value);
+      svg.append(rect, label, value);
+    });
+    $$("svg", fig).forEach((old) => old.remove());
+    fig.append(svg);
+  };
+  const loadReports = async () => {
+    const org = $("#report-org").value;
+    if (!org) return;
+    const reports = await Promise.allSettled(months.map((mo) => loadJson(`/reports/region?organisation_id=${org}&from=${mo.from}&to=${mo.to}`)));
+    const failed = reports.find((r) => r.status === "rejected");
+    if (failed) { flash(problemText(failed.reason), true); return; }
+    const fill = months.map((mo, i) => ({ label: mo.label, value: reports[i].value.totals.fill_rate == null ? null : Math.round(reports[i].value.totals.fill_rate * 100) }));
+    const ttf = months.map((mo, i) => ({ label: mo.label, value: reports[i].value.totals.time_to_fill_median_minutes }));
+    chart($("#chart-fill"), fill, (v) => v + "%", 100);
+    chart($("#chart-ttf"), ttf, (v) => (v >= 120 ? Math.round(v / 60) + " " + t("js.hours_short") : v + " " + t("js.minutes_short")), Math.max(1, ...ttf.map((v) => v.value || 0)));
+    const dba = $("#dba");
+    try {
+      const rep = await loadJson(`/reports/engagements?organisation_id=${org}`);
+      $("#dba-threshold").textContent = t("js.dba_threshold", { n: rep.threshold_hours });
+      const flagged = rep.engagements.filter((e) => e.above_threshold);
+      dba.replaceChildren(...(flagged.length ? flagged.map((e) => h("li", { class: "flagged" }, h("span", {}, `${e.worker_name || t("js.someone")} · ${e.practice_name || "—"} · ${e.worked_hours} ${t("js.hours_short")}`), h("span", { class: "badge status-cancelled" }, t("js.above_threshold")))) : [h("li", {}, t("js.no_dba"))]));
+    } catch (p) { failList(dba, p); }
+  };
+  $("#report-org").addEventListener("change", loadReports);
+  $("#report-csv").addEventListener("click", async () => {
+    const org = $("#report-org").value;
+    const r = await api(`/reports/region.csv?organisation_id=${org}&from=${months[0].from}&to=${months[5].to}`);
+    if (!r.ok) return flash(problemText(await problemOf(r)), true);
+    const url = URL.createObjectURL(await r.blob());
+    const a = h("a", { href: url, download: `regio-${months[0].from}-${months[5].to}.csv` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+    setTimeout(() => URL.revokeObjectURL(url), 10000);
+  });
+  loadReports();
   onSubmit($("#invite"), async (f, form) => {
     if (!f.email.value.trim()) return showProblem(form, { code: "validation_failed", errors: [{ field: "email", code: "required" }] });
     const r = await api("/invitations", { method: "POST", body: { email: f.email.value.trim(), role: f.role.value, organisation_id: f.organisation_id.value }, headers: { "Idempotency-Key": newKey() } });

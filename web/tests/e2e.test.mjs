@@ -271,6 +271,14 @@ test("coordinator, availability and profile pages render, also on a phone", asyn
   assert.equal(new URL(page.url()).pathname, "/app/region");
   await page.locator("#region-stats .stat").first().waitFor();
   await page.locator("#agreements li").first().waitFor();
+  // Charts drawn from the region reports, and the Wet DBA list.
+  await page.locator("#chart-fill svg rect").first().waitFor({ state: "attached" });
+  await page.locator("#chart-ttf svg").waitFor();
+  await page.locator("#dba li").first().waitFor();
+  const download = page.waitForEvent("download");
+  await page.getByRole("button", { name: "Download als CSV" }).click();
+  const csv = await download;
+  assert.match(csv.suggestedFilename(), /^regio-.*\.csv$/);
   await shot(page, "region-phone");
   await page.context().close();
 
