@@ -130,7 +130,7 @@ echo "database: $db_name"
 
 echo "building the server"
 timeout 1800 cargo build -p personeelsbank --bin personeelsbank
-binary="$root/target/debug/personeelsbank"
+binary="${CARGO_TARGET_DIR:-$root/target}/debug/personeelsbank"
 
 port=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 base_url="http://127.0.0.1:$port"
