@@ -59,6 +59,35 @@ pub async fn record(conn: &mut AsyncPgConnection, entry: NewAuditEntry) -> Resul
     Ok(())
 }
 
+/// Staff (`actor`) saw the data of these (person, RHO) pairs: one allowed
+/// entry per distinct pair, the actor's own data left out.
+#[tracing::instrument(skip_all, fields(action))]
+pub async fn record_reads(
+    conn: &mut AsyncPgConnection,
+    action: &'static str,
+    actor: Uuid,
+    seen: impl IntoIterator<Item = (Uuid, Uuid)>,
+    detail: serde_json::Value,
+) -> Result<(), StoreError> {
+    let seen: std::collections::BTreeSet<(Uuid, Uuid)> = seen.into_iter().filter(|(p, _)| *p != actor).collect();
+    for (subject, org) in seen {
+        record(
+            conn,
+            NewAuditEntry {
+                action,
+                subject_user_id: Some(subject),
+                actor_user_id: Some(actor),
+                on_behalf_of_org_id: Some(org),
+                agreement_id: None,
+                allowed: true,
+                detail: detail.clone(),
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 pub enum AuditQuery {
     /// Everything recorded about one person's data (their own view).
     Subject(Uuid),

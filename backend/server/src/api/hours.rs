@@ -22,7 +22,6 @@ use pb_store::hours::{self, HoursLine, Submission};
 use pb_store::Scope;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::BTreeSet;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -377,34 +376,6 @@ fn role_query(user: &AuthUser) -> BookingQuery {
     }
 }
 
-/// Audit staff reading other people's hours: one row per person and RHO.
-async fn audit_reads(
-    c: &mut pb_store::AsyncPgConnection,
-    user: &AuthUser,
-    lines: &[HoursLine],
-    action: &'static str,
-    detail: serde_json::Value,
-) -> ApiResult<()> {
-    let seen: BTreeSet<(Uuid, Uuid)> =
-        lines.iter().filter(|l| l.user_id != user.id).map(|l| (l.user_id, l.org_id)).collect();
-    for (subject, org) in seen {
-        audit::record(
-            c,
-            NewAuditEntry {
-                action,
-                subject_user_id: Some(subject),
-                actor_user_id: Some(user.id),
-                on_behalf_of_org_id: Some(org),
-                agreement_id: None,
-                allowed: true,
-                detail: detail.clone(),
-            },
-        )
-        .await?;
-    }
-    Ok(())
-}
-
 /// Confirmed bookings with their hours, by the local date they start, per
 /// role: a worker's own, a practice manager's practices', a coordinator's RHO.
 #[utoipa::path(tag = "hours", security(("bearer" = [])), params(HoursListQuery),
@@ -438,7 +409,14 @@ pub async fn list_hours(
         .db
         .tx(&user.scope, async |c| -> ApiResult<_> {
             let rows = hours::lines(c, &q, from, to, status.as_deref(), limit).await?;
-            audit_reads(c, &user, &rows, "hours.list", json!({ "from": period.from, "to": period.to })).await?;
+            audit::record_reads(
+                c,
+                "hours.list",
+                user.id,
+                rows.iter().map(|l| (l.user_id, l.org_id)),
+                json!({ "from": period.from, "to": period.to }),
+            )
+            .await?;
             Ok(rows)
         })
         .await?;
@@ -604,7 +582,14 @@ pub async fn export_hours(
         .db
         .tx(&user.scope, async |c| -> ApiResult<_> {
             let rows = hours::lines(c, &q, from, to, None, MAX_EXPORT_ROWS).await?;
-            audit_reads(c, &user, &rows, "hours.export", json!({ "from": period.from, "to": period.to })).await?;
+            audit::record_reads(
+                c,
+                "hours.export",
+                user.id,
+                rows.iter().map(|l| (l.user_id, l.org_id)),
+                json!({ "from": period.from, "to": period.to }),
+            )
+            .await?;
             Ok(rows)
         })
         .await?;

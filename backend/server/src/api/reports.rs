@@ -15,12 +15,12 @@
 use actix_web::{get, web, HttpResponse};
 use chrono::{DateTime, Months, NaiveDate, NaiveTime, Utc};
 use pb_domain::hours::{dba_flag, format_hours, percentile, Period};
-use pb_store::audit::{self, NewAuditEntry};
+use pb_store::audit;
+use pb_store::orgs;
 use pb_store::reports::{self, CallRow, FillRow, LateCancellationRow};
-use pb_store::{orgs, AsyncPgConnection};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -28,33 +28,6 @@ use crate::api::hours::{csv, parse_period};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::state::AppState;
-
-async fn audit_people(
-    c: &mut AsyncPgConnection,
-    user: &AuthUser,
-    org: Uuid,
-    people: impl IntoIterator<Item = Uuid>,
-    action: &'static str,
-    detail: serde_json::Value,
-) -> ApiResult<()> {
-    let people: BTreeSet<Uuid> = people.into_iter().filter(|p| *p != user.id).collect();
-    for subject in people {
-        audit::record(
-            c,
-            NewAuditEntry {
-                action,
-                subject_user_id: Some(subject),
-                actor_user_id: Some(user.id),
-                on_behalf_of_org_id: Some(org),
-                agreement_id: None,
-                allowed: true,
-                detail: detail.clone(),
-            },
-        )
-        .await?;
-    }
-    Ok(())
-}
 
 // ---------------------------------------------------------------------------
 // Engagements (Wet DBA)
@@ -128,7 +101,8 @@ pub async fn engagements(
         .tx(&user.scope, async |c| -> ApiResult<_> {
             let threshold = reports::dba_threshold_hours(c, org).await?;
             let rows = reports::freelance_engagements(c, org, practices.as_deref(), since, until).await?;
-            audit_people(c, &user, org, rows.iter().map(|r| r.user_id), "report.engagements", json!({})).await?;
+            audit::record_reads(c, "report.engagements", user.id, rows.iter().map(|r| (r.user_id, org)), json!({}))
+                .await?;
             Ok(EngagementsReport {
                 organisation_id: org,
                 threshold_hours: threshold,
@@ -292,12 +266,11 @@ async fn region_report(state: &AppState, user: &AuthUser, query: &RegionQuery) -
             }
             let mut people: Vec<PersonFigures> = per_person.into_values().collect();
             people.sort_by(|a, b| b.late_cancellations.cmp(&a.late_cancellations).then(a.user_id.cmp(&b.user_id)));
-            audit_people(
+            audit::record_reads(
                 c,
-                user,
-                org,
-                people.iter().map(|p| p.user_id),
                 "report.region",
+                user.id,
+                people.iter().map(|p| (p.user_id, org)),
                 json!({ "from": period.from, "to": period.to }),
             )
             .await?;
