@@ -127,8 +127,10 @@ async fn resolve(state: &AppState, token: &str) -> ApiResult<AuthUser> {
     if user.disabled_at.is_some() {
         return Err(ApiError::unauthorized("account_disabled", "This account is disabled"));
     }
-    // Whole seconds: a token issued in the same second as a password change stays valid.
-    if claims.iat < user.sessions_valid_after.timestamp() {
+    // Milliseconds, so a token issued earlier in the same second as a
+    // password change or logout-everywhere is cut off too (a token without
+    // the claim counts as issued at the end of its second).
+    if claims.iat_ms.unwrap_or(claims.iat * 1000 + 999) < user.sessions_valid_after.timestamp_millis() {
         return Err(invalid_session());
     }
     let today = crate::local_today();
