@@ -10,13 +10,13 @@
 //! open link of the account and ends all its sessions and WebSockets, like a
 //! password change.
 //!
-//! The mail goes straight to `Mailer::deliver` after commit: the outbox
-//! (`crate::notify`) has no password-reset notification yet (see
-//! /work/notes/web-app.md). A lost mail costs the person a second request.
+//! The mail is a `password_reset` notification in the outbox, written in the
+//! same transaction as the link: delivered with retries like every other
+//! mail, and the secret link is dropped from the outbox row once rendered.
 
 use actix_web::{post, web, HttpResponse};
 use chrono::{Duration, Utc};
-use pb_domain::{Email, Language};
+use pb_domain::Email;
 use pb_store::audit::{self, NewAuditEntry};
 use pb_store::{password_resets, sessions, users, Scope};
 use serde::Deserialize;
@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use crate::api::auth::validate_new_password;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::mail::{html_escape, Outgoing};
+use crate::notify::Notification;
 use crate::secrets::{hash_token, new_token};
 use crate::state::AppState;
 
@@ -90,14 +90,15 @@ async fn send_link(state: &AppState, email: &str) -> Result<(), ApiError> {
     let now = Utc::now();
     let expires_at = now + Duration::minutes(RESET_TTL_MINUTES);
     let address = email.as_str().to_owned();
-    let found = state
+    let link = format!("{}/password-reset?token={token}", state.config.http.public_url.trim_end_matches('/'));
+    state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
-            let Some(user) = users::find_by_email(c, &address).await? else { return Ok(None) };
+            let Some(user) = users::find_by_email(c, &address).await? else { return Ok(()) };
             if user.disabled_at.is_some()
                 || password_resets::count_since(c, user.id, now - Duration::hours(1)).await? >= MAX_LINKS_PER_HOUR
             {
-                return Ok(None);
+                return Ok(());
             }
             let id = password_resets::insert(c, user.id, &hash, expires_at).await?;
             audit::record(
@@ -113,49 +114,16 @@ async fn send_link(state: &AppState, email: &str) -> Result<(), ApiError> {
                 },
             )
             .await?;
-            Ok(Some((id, user)))
+            // The mail goes through the outbox: sent with retries, and only
+            // if this transaction commits.
+            crate::notify::enqueue(
+                c,
+                Notification::PasswordReset { reset_id: id, user_id: user.id, link: link.clone() },
+            )
+            .await?;
+            Ok(())
         })
-        .await?;
-    let Some((id, user)) = found else { return Ok(()) };
-    let lang = Language::parse(&user.language).unwrap_or_default();
-    let link = format!("{}/password-reset?token={token}", state.config.http.public_url.trim_end_matches('/'));
-    let (subject, text, html) = reset_mail(lang, &user.name, &link);
-    let out = Outgoing {
-        to: &user.email,
-        subject: &subject,
-        text: &text,
-        html: &html,
-        message_id: format!("password-reset.{id}@{}", state.mailer.domain()),
-        language: lang.as_str(),
-        calendar: None,
-    };
-    state.mailer.deliver(&out).await.map_err(|e| ApiError::internal(e.to_string()))
-}
-
-fn reset_mail(lang: Language, name: &str, link: &str) -> (String, String, String) {
-    let (subject, hello, body, ignore, button) = match lang {
-        Language::Nl => (
-            "Nieuw wachtwoord voor Personeelsbank",
-            "Beste",
-            "Via deze link kies je een nieuw wachtwoord. De link werkt één keer en is een uur geldig.",
-            "Heb je dit niet zelf gevraagd? Dan kun je deze e-mail negeren; je wachtwoord blijft hetzelfde.",
-            "Nieuw wachtwoord kiezen",
-        ),
-        Language::En => (
-            "New password for Personeelsbank",
-            "Dear",
-            "Use this link to choose a new password. It works once and for one hour.",
-            "Did you not ask for this? Then ignore this e-mail; your password stays the same.",
-            "Choose a new password",
-        ),
-    };
-    let text = format!("{hello} {name},\n\n{body}\n{link}\n\n{ignore}\n");
-    let html = format!(
-        "<p>{hello} {name},</p><p>{body}</p><p><a href=\"{link}\">{button}</a></p><p>{ignore}</p>",
-        name = html_escape(name),
-        link = html_escape(link),
-    );
-    (subject.to_owned(), text, html)
+        .await
 }
 
 /// Set a new password with the token from the mail. The link is spent, and

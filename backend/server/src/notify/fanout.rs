@@ -328,6 +328,13 @@ async fn targets(
             let msg = render::account_invitation(Lang::Nl, base, org_name, inviter, role, link, *expires_at);
             out.push(Target { user: None, email: email.clone(), lang: Lang::Nl, pref: None, msg, calendar: None });
         }
+        Notification::PasswordReset { user_id, link, .. } => {
+            for u in contacts(c, &[*user_id]).await? {
+                let lang = Lang::of(&u.language);
+                let msg = render::password_reset(lang, base, &u.name, link);
+                out.push(Target { pref: None, ..target(&u, "password_reset", msg) });
+            }
+        }
         Notification::CallOffered { shift_id, user_ids } => {
             if let Some(call) = call(c, *shift_id).await?.filter(|s| s.status == "open") {
                 for u in contacts(c, user_ids).await? {
@@ -550,11 +557,12 @@ pub async fn fan_out(c: &mut AsyncPgConnection, state: &AppState, row: &OutboxRo
     Ok(list.len())
 }
 
-/// The payload to keep once fanned out: an invitation's secret link goes.
+/// The payload to keep once fanned out: the secret link of an invitation or
+/// a password reset goes.
 pub fn scrubbed(payload: &serde_json::Value) -> serde_json::Value {
     let mut p = payload.clone();
     if let Some(o) = p.as_object_mut() {
-        if o.get("kind").and_then(|k| k.as_str()) == Some("account_invitation") {
+        if matches!(o.get("kind").and_then(|k| k.as_str()), Some("account_invitation" | "password_reset")) {
             o.insert("link".into(), serde_json::Value::String("(sent)".into()));
         }
     }

@@ -37,6 +37,9 @@ pub enum Notification {
         link: String,
         expires_at: DateTime<Utc>,
     },
+    /// A password reset link (always sent at once). `link` holds the secret
+    /// token; it is dropped from the outbox row once the mail is rendered.
+    PasswordReset { reset_id: Uuid, user_id: Uuid, link: String },
     /// Matching offered an open call to these people (worker: `new_call`).
     CallOffered { shift_id: Uuid, user_ids: Vec<Uuid> },
     /// A practice invited a person to a call by name (worker: `invitation`).
@@ -86,6 +89,7 @@ impl Notification {
     pub fn kind(&self) -> &'static str {
         match self {
             Notification::AccountInvitation { .. } => "account_invitation",
+            Notification::PasswordReset { .. } => "password_reset",
             Notification::CallOffered { .. } => "call_offered",
             Notification::ShiftInvitation { .. } => "shift_invitation",
             Notification::BookingConfirmed { .. } => "booking_confirmed",

@@ -157,6 +157,31 @@ fn compose(
     Message { subject, summary, text, html }
 }
 
+/// The password reset link, in the account's language.
+pub fn password_reset(lang: Lang, base: &str, name: &str, link: &str) -> Message {
+    let paragraphs = [
+        lang.pick(
+            "Via de link hieronder kies je een nieuw wachtwoord. De link werkt één keer en is een uur geldig.",
+            "Use the link below to choose a new password. It works once and for one hour.",
+        )
+        .to_owned(),
+        lang.pick(
+            "Heb je dit niet zelf gevraagd? Dan kun je deze e-mail negeren; je wachtwoord blijft hetzelfde.",
+            "Did you not ask for this? Then ignore this e-mail; your password stays the same.",
+        )
+        .to_owned(),
+    ];
+    compose(
+        lang,
+        lang.pick("Nieuw wachtwoord voor Personeelsbank", "New password for Personeelsbank").to_owned(),
+        format!("{} {name}", lang.pick("Nieuw wachtwoord kiezen voor", "Choose a new password for")),
+        &paragraphs,
+        link,
+        lang.pick("Nieuw wachtwoord kiezen", "Choose a new password"),
+        base,
+    )
+}
+
 pub fn account_invitation(
     lang: Lang,
     base: &str,

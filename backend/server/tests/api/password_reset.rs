@@ -35,6 +35,10 @@ async fn a_link_sets_a_new_password_once_and_ends_every_session() {
     assert_eq!(mails_to(&mails, email).len(), 1);
     assert!(mails[0].contains("http://127.0.0.1:8080/password-reset?token="), "{}", mails[0]);
     let token = reset_token(&mails[0]);
+    // It went through the outbox, which no longer holds the secret link.
+    let kept =
+        crate::hours::owner_texts(&app, "SELECT payload->>'link' AS v FROM outbox WHERE kind = 'password_reset'").await;
+    assert_eq!(kept, vec!["(sent)".to_owned()]);
 
     // A password the policy refuses leaves the link usable.
     let weak =
