@@ -22,6 +22,8 @@ pub struct Config {
     pub log: LogConfig,
     /// Load the demo region into an empty database at start-up.
     pub demo_data: bool,
+    /// With the demo region, also six months of past calls, bookings and hours.
+    pub demo_history: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -204,6 +206,7 @@ impl Config {
             log: LogConfig { json: var("LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")) },
             // Demo accounts share a published password: only by default in development.
             demo_data: flag("DEMO_DATA", var("DATABASE_URL").is_none())?,
+            demo_history: flag("DEMO_HISTORY", true)?,
         })
     }
 

@@ -97,7 +97,7 @@ pub async fn seed_demo(state: &AppState) -> anyhow::Result<bool> {
     let seeded = state
         .db
         .tx(&Scope::System, async |c| -> Result<bool, pb_store::StoreError> {
-            crate::demo::seed(c, &hash, today).await.map_err(pb_store::StoreError::from)
+            crate::demo::seed(c, &hash, today, state.config.demo_history).await.map_err(pb_store::StoreError::from)
         })
         .await?;
     Ok(seeded)

@@ -27,6 +27,7 @@
 //! [`seed`] inserts the plan once, in the caller's transaction (scoped as
 //! system), and does nothing when any organisation already exists.
 
+mod history;
 mod names;
 mod places;
 
@@ -36,11 +37,12 @@ use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
 use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use pb_store::schema::{
-    background_checks, hagros, memberships, organisations, practices, registrations, sharing_agreements, users,
-    worker_profiles,
+    background_checks, booking_hours, bookings, hagros, memberships, organisations, practices, registrations,
+    sharing_agreements, shifts, users, worker_profiles,
 };
 use uuid::Uuid;
 
+pub use self::history::{PastHours, PlanPastBooking, PlanPastShift};
 use self::names::{email_part, skills_for, EXPAT_NAMES, FIRST_NAMES, HIS_SYSTEMS, LAST_NAMES};
 use self::places::{town, Town, KOP, NOORD, PRACTICES, RHOS, TOWNS, ZUID};
 
@@ -132,6 +134,8 @@ pub struct DemoPlan {
     /// Admin first, then one coordinator per org (in org order), practice managers, workers.
     pub users: Vec<PlanUser>,
     pub agreements: Vec<PlanAgreement>,
+    /// Six months of filled and expired calls, oldest first.
+    pub history: Vec<PlanPastShift>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -532,7 +536,8 @@ pub fn plan(today: NaiveDate) -> DemoPlan {
         created_by: coordinator_of(NOORD),
     }];
 
-    DemoPlan { orgs, hagros, practices, users, agreements }
+    let history = history::history(today, &practices, &users);
+    DemoPlan { orgs, hagros, practices, users, agreements, history }
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -800,6 +805,7 @@ pub async fn seed(
     conn: &mut AsyncPgConnection,
     password_hash: &str,
     today: NaiveDate,
+    with_history: bool,
 ) -> Result<bool, diesel::result::Error> {
     let already: bool =
         diesel::select(diesel::dsl::exists(organisations::table.select(organisations::id))).get_result(conn).await?;
@@ -1022,7 +1028,118 @@ pub async fn seed(
         .execute(conn)
         .await?;
 
+    if with_history {
+        seed_history(conn, &plan, &org_ids, &practice_ids, &user_ids).await?;
+    }
     Ok(true)
+}
+
+/// The past calls, their bookings and hours. Every booking is marked as
+/// reminded, so starting the demo sends no reminder mail for the past.
+async fn seed_history(
+    conn: &mut AsyncPgConnection,
+    plan: &DemoPlan,
+    org_ids: &[Uuid],
+    practice_ids: &[Uuid],
+    user_ids: &[Uuid],
+) -> Result<(), diesel::result::Error> {
+    let shift_ids: Vec<Uuid> = plan.history.iter().map(|_| Uuid::new_v4()).collect();
+    let booking_ids: Vec<Uuid> = plan.history.iter().map(|_| Uuid::new_v4()).collect();
+    let shift_rows: Vec<_> = plan
+        .history
+        .iter()
+        .zip(&shift_ids)
+        .map(|(s, &id)| {
+            let p = &plan.practices[s.practice];
+            (
+                (
+                    shifts::id.eq(id),
+                    shifts::org_id.eq(org_ids[p.org]),
+                    shifts::practice_id.eq(practice_ids[s.practice]),
+                    shifts::created_by.eq(user_ids[s.created_by]),
+                    shifts::profession.eq(s.profession),
+                    shifts::kind.eq("day_cover"),
+                    shifts::starts_at.eq(s.starts_at),
+                    shifts::ends_at.eq(s.ends_at),
+                    shifts::location_practice_id.eq(practice_ids[s.practice]),
+                    shifts::latitude.eq(p.latitude),
+                    shifts::longitude.eq(p.longitude),
+                ),
+                (
+                    shifts::rate_cents.eq(s.rate_cents),
+                    shifts::engagement_type.eq("freelance"),
+                    shifts::status.eq(if s.booking.is_some() { "filled" } else { "expired" }),
+                    shifts::released_tier.eq(2_i16),
+                    shifts::published_at.eq(Some(s.published_at)),
+                    shifts::created_at.eq(s.published_at),
+                    shifts::updated_at.eq(s.booking.as_ref().map_or(s.starts_at, |b| b.booked_at)),
+                    shifts::booked_slots.eq(i32::from(s.booking.is_some())),
+                ),
+            )
+        })
+        .collect();
+    for chunk in shift_rows.chunks(200) {
+        diesel::insert_into(shifts::table).values(chunk.to_vec()).execute(conn).await?;
+    }
+    let filled: Vec<(usize, &PlanPastShift, &PlanPastBooking)> =
+        plan.history.iter().enumerate().filter_map(|(i, s)| Some((i, s, s.booking.as_ref()?))).collect();
+    let booking_rows: Vec<_> = filled
+        .iter()
+        .map(|&(i, s, b)| {
+            let org = plan.practices[s.practice].org;
+            (
+                bookings::id.eq(booking_ids[i]),
+                bookings::shift_id.eq(shift_ids[i]),
+                bookings::slot.eq(1),
+                bookings::user_id.eq(user_ids[b.user]),
+                bookings::org_id.eq(org_ids[org]),
+                bookings::practice_id.eq(practice_ids[s.practice]),
+                bookings::during.eq((std::ops::Bound::Included(s.starts_at), std::ops::Bound::Excluded(s.ends_at))),
+                bookings::engagement_type.eq(b.engagement_type),
+                bookings::rate_cents.eq(s.rate_cents),
+                bookings::status.eq("confirmed"),
+                bookings::source.eq("accept"),
+                bookings::created_at.eq(b.booked_at),
+                bookings::hours_reminded_at.eq(Some(s.ends_at)),
+            )
+        })
+        .collect();
+    for chunk in booking_rows.chunks(200) {
+        diesel::insert_into(bookings::table).values(chunk.to_vec()).execute(conn).await?;
+    }
+    let hours_rows: Vec<_> = filled
+        .iter()
+        .filter(|(_, _, b)| b.hours != PastHours::NotSubmitted)
+        .map(|&(i, s, b)| {
+            let org = plan.practices[s.practice].org;
+            let approved = b.hours == PastHours::Approved;
+            let submitted_at = s.ends_at + TimeDelta::hours(3);
+            (
+                (
+                    booking_hours::booking_id.eq(booking_ids[i]),
+                    booking_hours::user_id.eq(user_ids[b.user]),
+                    booking_hours::org_id.eq(org_ids[org]),
+                    booking_hours::practice_id.eq(practice_ids[s.practice]),
+                    booking_hours::status.eq(if approved { "approved" } else { "submitted" }),
+                    booking_hours::submitted_start.eq(s.starts_at),
+                    booking_hours::submitted_end.eq(s.ends_at),
+                    booking_hours::submitted_break_minutes.eq(b.break_minutes),
+                    booking_hours::submitted_at.eq(submitted_at),
+                ),
+                (
+                    booking_hours::final_start.eq(approved.then_some(s.starts_at)),
+                    booking_hours::final_end.eq(approved.then_some(s.ends_at)),
+                    booking_hours::final_break_minutes.eq(approved.then_some(b.break_minutes)),
+                    booking_hours::decided_at.eq(approved.then_some(submitted_at + TimeDelta::days(1))),
+                    booking_hours::decided_by.eq(approved.then_some(user_ids[s.created_by])),
+                ),
+            )
+        })
+        .collect();
+    for chunk in hours_rows.chunks(200) {
+        diesel::insert_into(booking_hours::table).values(chunk.to_vec()).execute(conn).await?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -103,6 +103,8 @@ pub fn test_config(smtp: SocketAddr, data_dir: PathBuf) -> Config {
         data_dir,
         log: LogConfig { json: false },
         demo_data: true,
+        // Tests build their own past; the demo's would change their figures.
+        demo_history: false,
     }
 }
 
