@@ -163,6 +163,7 @@ echo "running the browser tests against $base_url"
 (
     cd web/tests
     PB_BASE_URL="$base_url" PB_MAIL_DIR="$work/data/mail" PB_ARTIFACTS="$root/web/tests/artifacts" \
-        timeout 900 node --test --test-concurrency=1 --test-timeout=240000 e2e.test.mjs
+        timeout 900 node --test --test-concurrency=1 --test-timeout=240000 \
+            ${PB_BROWSER_TEST_PATTERN:+--test-name-pattern="$PB_BROWSER_TEST_PATTERN"} e2e.test.mjs
 )
 echo "screenshots: web/tests/artifacts/"

@@ -137,6 +137,18 @@ function failList(el, p, cols) {
   el.replaceChildren(cols ? h("tr", {}, h("td", { colspan: cols, class: "error" }, text)) : h("li", { class: "error" }, text));
 }
 
+// Save an API answer (a CSV export) as a file; a refusal is shown, not saved.
+async function download(path, filename) {
+  const r = await api(path);
+  if (!r.ok) return flash(problemText(await problemOf(r)), true);
+  const url = URL.createObjectURL(await r.blob());
+  const a = h("a", { href: url, download: filename });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10000);
+}
+
 // --- formatting --------------------------------------------------------------
 
 const locale = () => (config.lang === "en" ? "en-GB" : "nl-NL");
@@ -397,6 +409,310 @@ function pageFavourites() {
   }
 }
 
+// A practice offers its own staff's free hours: each employee's windows, and
+// a form that publishes one for them (matching starts at once).
+function pageStaff() {
+  for (const section of $$(".staff-practice")) {
+    const pid = section.dataset.practice, ul = $(".staff", section);
+    const load = async () => {
+      let people;
+      try { people = await loadJson(`/practices/${pid}/staff`); } catch (p) { return failList(ul, p); }
+      if (!people.length) return ul.replaceChildren(h("li", {}, t("js.no_staff")));
+      const items = await Promise.all(people.map(async (m) => {
+        let windows = [];
+        try { windows = (await loadJson(`/availability?user_id=${m.id}`)).items || []; } catch { windows = null; }
+        return staffItem(m, windows, load);
+      }));
+      ul.replaceChildren(...items);
+    };
+    load();
+  }
+}
+
+function staffItem(m, windows, reload) {
+  const key = m.id.slice(0, 8);
+  const form = h("form", { class: "inline-form", novalidate: true, dataset: { user: m.id } },
+    h("div", { role: "alert", class: "error form-error", hidden: true }),
+    h("div", {}, h("label", { for: "date-" + key }, t("field.date")), h("input", { id: "date-" + key, name: "date", type: "date", required: true, value: addDays(todayLocal(), 1), "aria-describedby": "start-error-" + key })),
+    h("div", {}, h("label", { for: "start-" + key }, t("field.start_time")), h("input", { id: "start-" + key, name: "start", type: "time", value: "08:00", required: true })),
+    h("div", {}, h("label", { for: "end-" + key }, t("field.end_time")), h("input", { id: "end-" + key, name: "end", type: "time", value: "17:00", required: true })),
+    h("p", { class: "field-error", id: "start-error-" + key, "data-for": "starts_at" }),
+    h("p", { class: "field-error", "data-for": "ends_at" }),
+    h("button", { type: "submit", class: "small" }, t("js.offer_hours")));
+  onSubmit(form, async (f) => {
+    if (!f.date.value) return showProblem(form, { code: "validation_failed", errors: [{ field: "starts_at", code: "required" }] });
+    const endDate = f.end.value <= f.start.value ? addDays(f.date.value, 1) : f.date.value;
+    const r = await api("/availability", { method: "POST", body: { kind: "once", user_id: m.id, starts_at: f.date.value + "T" + f.start.value, ends_at: endDate + "T" + f.end.value } });
+    if (!r.ok) return showProblem(form, await problemOf(r));
+    const res = await r.json();
+    flash(t("js.hours_offered", { name: m.name, n: res.offers || 0 }));
+    reload();
+  });
+  const list = windows === null
+    ? h("p", { class: "error" }, t("err.internal_error"))
+    : windows.length
+      ? h("ul", { class: "windows" }, windows.map((a) => h("li", {},
+        a.kind === "weekly" ? `${t("weekday." + a.weekday)} ${a.start_time.slice(0, 5)}–${a.end_time.slice(0, 5)} ↻` : `${fmtLocal(a.local_starts_at.slice(0, 16))} – ${a.local_ends_at.slice(11, 16)}`,
+        " ",
+        h("button", { type: "button", class: "link", onclick: async () => {
+          const r = await api("/availability/" + a.id, { method: "DELETE" });
+          if (!r.ok) return flash(problemText(await problemOf(r)), true);
+          flash(t("js.removed"));
+          reload();
+        } }, t("common.remove")))))
+      : h("p", { class: "muted" }, t("js.no_staff_hours"));
+  return h("li", { class: "stack", dataset: { staff: m.id } },
+    h("strong", {}, m.name), " · ", m.professions.map((p) => t("profession." + p)).join(", "),
+    list, form);
+}
+
+// --- hours -------------------------------------------------------------------
+
+// Hours worked: a worker submits them after the shift; the practice approves
+// or amends them. One page, two modes (config.mode).
+function pageHours() {
+  const ul = $("#hours"), status = $("#hours-status"), practice = config.mode === "practice";
+  const load = async () => {
+    let rows;
+    const q = status.value ? "&status=" + status.value : "";
+    const from = addDays(todayLocal(), -60);
+    try { rows = await loadJson(`/hours?from=${from}&limit=200${q}`); } catch (p) { return failList(ul, p); }
+    ul.replaceChildren(...(rows.length ? rows.map((x) => hoursItem(x, practice, load)) : [h("li", {}, t("js.no_hours"))]));
+  };
+  status.addEventListener("change", load);
+  const csv = $("#hours-csv");
+  if (csv) csv.addEventListener("click", () => {
+    const from = addDays(todayLocal(), -60), to = todayLocal();
+    download(`/hours.csv?from=${from}&to=${to}`, `uren-${from}-${to}.csv`);
+  });
+  load();
+}
+
+function workedText(w) {
+  return `${fmtLocal(w.starts_at_local)}–${String(w.ends_at_local).split("T")[1].slice(0, 5)} · ${t("js.break_minutes", { n: w.break_minutes })} · ${w.worked_hours} ${t("js.hours_short")}`;
+}
+
+// Start/end/break fields for a stretch of work on the booked day.
+function workFields(key, w, errorField) {
+  return [
+    h("div", {}, h("label", { for: "start-" + key }, t("field.start_time")), h("input", { id: "start-" + key, name: "start", type: "time", required: true, value: w.starts_at_local.slice(11, 16), "aria-describedby": "err-" + key })),
+    h("div", {}, h("label", { for: "end-" + key }, t("field.end_time")), h("input", { id: "end-" + key, name: "end", type: "time", required: true, value: w.ends_at_local.slice(11, 16) })),
+    h("div", {}, h("label", { for: "break-" + key }, t("field.break_minutes")), h("input", { id: "break-" + key, name: "break_minutes", type: "number", min: 0, step: 5, value: w.break_minutes || 0 })),
+    h("p", { class: "field-error", id: "err-" + key, "data-for": errorField }),
+    h("p", { class: "field-error", "data-for": "ends_at" }),
+    h("p", { class: "field-error", "data-for": "break_minutes" }),
+  ];
+}
+function workBody(f, day) {
+  const endDay = f.end.value <= f.start.value ? addDays(day, 1) : day;
+  const mins = parseInt(f.break_minutes.value || "0", 10);
+  return { starts_at: day + "T" + f.start.value, ends_at: endDay + "T" + f.end.value, break_minutes: Number.isFinite(mins) ? mins : -1 };
+}
+
+function hoursItem(x, practice, reload) {
+  const key = x.booking_id.slice(0, 8), day = x.booked.starts_at_local.slice(0, 10);
+  const head = h("div", {},
+    h("strong", {}, fmtRange(x.booked.starts_at_local, x.booked.ends_at_local)), " · ",
+    practice ? (x.worker_name || t("js.someone")) : (x.practice_name || "—"), " ",
+    h("span", { class: "badge hours-" + x.status }, t("hours_status." + x.status)));
+  const parts = [head];
+  if (x.submitted) parts.push(h("p", {}, t("js.submitted"), ": ", workedText(x.submitted), x.reason ? " · " + x.reason : ""));
+  if (x.approved) parts.push(h("p", {}, t("js.counts"), ": ", workedText(x.approved), x.note ? " · " + x.note : ""));
+  if (!practice && ["not_submitted", "submitted"].includes(x.status)) {
+    const w = x.submitted || x.booked;
+    const form = h("form", { class: "inline-form", novalidate: true, dataset: { booking: x.booking_id } },
+      h("div", { role: "alert", class: "error form-error", hidden: true }),
+      ...workFields(key, w, "starts_at"),
+      h("div", {}, h("label", { for: "reason-" + key }, t("js.reason_if_different")), h("input", { id: "reason-" + key, name: "reason", maxlength: 1000 })),
+      h("p", { class: "field-error", "data-for": "reason" }),
+      h("button", { type: "submit", class: "small" }, x.status === "submitted" ? t("js.resubmit_hours") : t("js.submit_hours")));
+    onSubmit(form, async (f) => {
+      const body = workBody(f, day);
+      if (f.reason.value.trim()) body.reason = f.reason.value.trim();
+      const r = await api(`/bookings/${x.booking_id}/hours`, { method: "POST", body });
+      if (!r.ok) return showProblem(form, await problemOf(r));
+      flash(t("js.hours_submitted"));
+      reload();
+    });
+    parts.push(form);
+  }
+  if (practice && x.status === "submitted") {
+    const approve = h("button", { type: "button", class: "small approve", onclick: async () => {
+      const r = await api(`/bookings/${x.booking_id}/hours/approve`, { method: "POST", body: {} });
+      if (!r.ok) return flash(problemText(await problemOf(r)), true);
+      flash(t("js.hours_approved"));
+      reload();
+    } }, t("js.approve"));
+    const form = h("form", { class: "inline-form", novalidate: true, dataset: { booking: x.booking_id } },
+      h("div", { role: "alert", class: "error form-error", hidden: true }),
+      ...workFields(key, x.submitted, "starts_at"),
+      h("div", {}, h("label", { for: "note-" + key }, t("js.amend_note")), h("input", { id: "note-" + key, name: "note", maxlength: 1000, "aria-describedby": "note-err-" + key })),
+      h("p", { class: "field-error", id: "note-err-" + key, "data-for": "note" }),
+      h("button", { type: "submit", class: "small secondary" }, t("js.amend")));
+    onSubmit(form, async (f) => {
+      const body = workBody(f, day);
+      if (!f.note.value.trim()) return showProblem(form, { code: "validation_failed", errors: [{ field: "note", code: "note_required" }] });
+      body.note = f.note.value.trim();
+      const r = await api(`/bookings/${x.booking_id}/hours/approve`, { method: "POST", body });
+      if (!r.ok) return showProblem(form, await problemOf(r));
+      flash(t("js.hours_amended"));
+      reload();
+    });
+    parts.push(h("div", { class: "actions" }, approve), h("details", { class: "amend" }, h("summary", {}, t("js.amend_open")), form));
+  }
+  return h("li", { class: "stack", dataset: { hours: x.booking_id, status: x.status } }, ...parts);
+}
+
+// --- secondments -------------------------------------------------------------
+
+function pageSecondments() {
+  const ul = $("#secondments");
+  const load = async () => {
+    let list;
+    try { list = await loadJson("/secondments?limit=200"); } catch (p) { return failList(ul, p); }
+    ul.replaceChildren(...(list.length ? list.map((s) => secondmentItem(s, load)) : [h("li", {}, t("js.no_secondments"))]));
+  };
+  const form = $("#arrange");
+  if (form) arrangeSecondment(form, load);
+  live((ev) => { if (String(ev.kind).startsWith("secondment") || ev.kind === "resync") load(); });
+  load();
+}
+
+function scheduleText(s) {
+  return s.schedule.map((e) => `${t("weekday." + e.weekday)} ${e.start}–${e.end}`).join(", ");
+}
+
+function secondmentItem(s, reload) {
+  const act = async (path, body, ok) => {
+    const r = await api(`/secondments/${s.id}/${path}`, { method: "POST", body, headers: { "Idempotency-Key": newKey() } });
+    if (!r.ok) return flash(problemText(await problemOf(r)), true);
+    flash(ok);
+    reload();
+  };
+  const parts = [
+    h("div", {},
+      h("strong", {}, s.person_name || t("js.someone")), " · ", t("profession." + s.profession), " → ", s.borrowing_practice_name || "—", " ",
+      h("span", { class: "badge secondment-" + s.status }, t("secondment_status." + s.status))),
+    h("p", {}, `${s.starts_on} – ${s.ends_on}${s.proposed_ends_on ? " (" + t("js.extension_to", { date: s.proposed_ends_on }) + ")" : ""} · ${scheduleText(s)}`),
+    h("p", { class: "muted" }, t("js.lender"), ": ", s.lending_practice_name || t("js.rho_pool"), " · ",
+      t("js.occurrences", { n: s.occurrences, booked: s.booked, hours: Math.round(s.planned_hours) }),
+      s.awaiting.length ? " · " + t("js.awaiting", { who: s.awaiting.map((p) => t("party." + p)).join(", ") }) : ""),
+  ];
+  if (s.status === "proposed" || s.proposed_ends_on) {
+    const decline = h("form", { class: "inline-form", novalidate: true },
+      h("div", { role: "alert", class: "error form-error", hidden: true }),
+      h("label", { for: "decline-" + s.id }, t("field.reason")),
+      h("input", { id: "decline-" + s.id, name: "reason", maxlength: 500 }),
+      h("button", { type: "submit", class: "small danger" }, t("js.decline")));
+    onSubmit(decline, async (f, form) => {
+      if (!f.reason.value.trim()) return showProblem(form, { code: "validation_failed", errors: [{ field: "reason", code: "required" }] });
+      await act("decline", { reason: f.reason.value.trim() }, t("js.secondment_declined"));
+    });
+    parts.push(h("div", { class: "actions" }, h("button", { type: "button", class: "small approve", onclick: () => act("approve", undefined, t("js.secondment_approved")) }, t("js.approve"))), decline);
+  }
+  return h("li", { class: "stack", dataset: { secondment: s.id, status: s.status } }, ...parts);
+}
+
+// The coordinator's four steps: person, borrowing practice, period and
+// schedule, review. Each step is checked before the next is shown; the
+// server checks everything again and its answer is shown on the form.
+function arrangeSecondment(form, reload) {
+  const f = form.elements, steps = $$("fieldset[data-step]", form), marks = $$(".steps li");
+  let people = [], practices = [], step = 1;
+  const show = (n) => {
+    step = n;
+    steps.forEach((fs) => { fs.hidden = Number(fs.dataset.step) !== n; });
+    marks.forEach((li) => { if (Number(li.dataset.step) === n) li.setAttribute("aria-current", "step"); else li.removeAttribute("aria-current"); });
+    const first = $("select, input", steps[n - 1]);
+    if (first) first.focus();
+  };
+  const fillPeople = async () => {
+    f.user_id.replaceChildren(h("option", { value: "" }, t("common.loading")));
+    try {
+      const page = await loadJson(`/workers?organisation_id=${f.organisation_id.value}&limit=200`);
+      people = (page.items || []).filter((w) => w.employer_kind !== "self");
+    } catch (p) { return showProblem(form, p); }
+    f.user_id.replaceChildren(h("option", { value: "" }, t("js.choose_person")), ...people.map((w) => h("option", { value: w.id }, `${w.name} · ${w.professions.map((p) => t("profession." + p)).join(", ")}`)));
+  };
+  const fillProfessions = () => {
+    const w = people.find((x) => x.id === f.user_id.value);
+    f.profession.replaceChildren(...(w ? w.professions : []).map((p) => h("option", { value: p }, t("profession." + p))));
+  };
+  const fillPractices = async () => {
+    try {
+      const page = await loadJson("/practices?limit=200");
+      practices = page.items || page;
+    } catch (p) { return showProblem(form, p); }
+    f.borrowing_practice_id.replaceChildren(h("option", { value: "" }, t("js.choose_practice")), ...practices.map((p) => h("option", { value: p.id }, `${p.name} · ${p.city}`)));
+  };
+  const schedule = () => [1, 2, 3, 4, 5, 6, 7].filter((d) => f["day" + d].checked).map((d) => ({ weekday: d, start: f["start" + d].value, end: f["end" + d].value }));
+  const rateCents = () => Math.round(parseFloat(String(f.rate.value || "0").replace(",", ".")) * 100);
+  const check = (n) => {
+    const errs = [];
+    if (n === 1 && !f.user_id.value) errs.push({ field: "user_id", code: "required" });
+    if (n === 2) {
+      if (!f.borrowing_practice_id.value) errs.push({ field: "borrowing_practice_id", code: "required" });
+      if (!Number.isFinite(rateCents()) || rateCents() < 0) errs.push({ field: "rate_cents", code: "not_a_number" });
+    }
+    if (n === 3) {
+      if (!f.starts_on.value) errs.push({ field: "starts_on", code: "required" });
+      if (!f.ends_on.value) errs.push({ field: "ends_on", code: "required" });
+      if (!schedule().length) errs.push({ field: "schedule", code: "empty_schedule" });
+    }
+    if (errs.length) { showProblem(form, { code: "validation_failed", errors: errs }); return false; }
+    clearErrors(form);
+    return true;
+  };
+  const review = () => {
+    const w = people.find((x) => x.id === f.user_id.value), p = practices.find((x) => x.id === f.borrowing_practice_id.value);
+    const rows = [
+      [t("field.person"), w ? w.name : "—"], [t("field.profession"), t("profession." + f.profession.value)],
+      [t("secondments.borrowing_practice"), p ? p.name : "—"], [t("secondments.rate"), euros(rateCents()) + " " + t("js.per_hour")],
+      [t("secondments.first_day"), f.starts_on.value], [t("secondments.last_day"), f.ends_on.value],
+      [t("secondments.step_schedule"), scheduleText({ schedule: schedule() })]];
+    $("#sec-review").replaceChildren(...rows.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
+    $("#sec-clashes").hidden = true;
+  };
+  for (const b of $$("button.next", form)) b.addEventListener("click", () => { if (check(step)) { if (step === 3) review(); show(step + 1); } });
+  for (const b of $$("button.back", form)) b.addEventListener("click", () => { clearErrors(form); show(step - 1); });
+  f.organisation_id.addEventListener("change", fillPeople);
+  f.user_id.addEventListener("change", fillProfessions);
+  if (!f.starts_on.value) f.starts_on.value = addDays(todayLocal(), 7);
+  if (!f.ends_on.value) f.ends_on.value = addDays(todayLocal(), 7 + 27);
+  form.dataset.key = newKey();
+  onSubmit(form, async () => {
+    const body = {
+      user_id: f.user_id.value, borrowing_practice_id: f.borrowing_practice_id.value, profession: f.profession.value || undefined,
+      starts_on: f.starts_on.value, ends_on: f.ends_on.value, schedule: schedule(), rate_cents: rateCents(),
+    };
+    if (f.notes.value.trim()) body.notes = f.notes.value.trim();
+    const r = await api("/secondments", { method: "POST", body, headers: { "Idempotency-Key": form.dataset.key } });
+    if (!r.ok) {
+      form.dataset.key = newKey();
+      const p = await problemOf(r);
+      const clashes = $("#sec-clashes");
+      if (p.clashes && p.clashes.length) {
+        clashes.replaceChildren(...p.clashes.map((c) => h("li", {}, fmtRange(c.starts_at_local, c.ends_at_local))));
+        clashes.hidden = false;
+      }
+      // A field error belongs to an earlier step: go back there to show it.
+      const field = (p.errors || [])[0] && p.errors[0].field;
+      const back = { user_id: 1, profession: 1, borrowing_practice_id: 2, rate_cents: 2, starts_on: 3, ends_on: 3, schedule: 3, notes: 3 }[field];
+      if (back) show(back);
+      return showProblem(form, p);
+    }
+    flash(t("js.secondment_proposed"));
+    form.reset();
+    form.dataset.key = newKey();
+    f.starts_on.value = addDays(todayLocal(), 7);
+    f.ends_on.value = addDays(todayLocal(), 7 + 27);
+    show(1);
+    reload();
+  });
+  fillPeople();
+  fillPractices();
+}
+
 // --- worker ------------------------------------------------------------------
 
 function pageWorker() {
@@ -596,6 +912,14 @@ function pageRegion() {
     const ttf = months.map((mo, i) => ({ label: mo.label, value: reports[i].value.totals.time_to_fill_median_minutes }));
     chart($("#chart-fill"), fill, (v) => v + "%", 100);
     chart($("#chart-ttf"), ttf, (v) => (v >= 120 ? Math.round(v / 60) + " " + t("js.hours_short") : v + " " + t("js.minutes_short")), Math.max(1, ...ttf.map((v) => v.value || 0)));
+    const today = $("#available-today");
+    try {
+      const people = await loadJson(`/reports/available-today?organisation_id=${org}`);
+      today.replaceChildren(...(people.length ? people.map((p) => h("li", { dataset: { user: p.user_id } },
+        h("span", {}, h("strong", {}, p.name), " · ", p.professions.map((x) => t("profession." + x)).join(", "), p.home_city ? " · " + p.home_city : "",
+          p.agreement_id ? h("span", { class: "badge" }, t("reason.shared_by_agreement")) : null),
+        h("span", {}, p.free.map((w) => `${w.starts_at_local.slice(11, 16)}–${w.ends_at_local.slice(11, 16)}`).join(", ")))) : [h("li", {}, t("js.no_available_today"))]));
+    } catch (p) { failList(today, p); }
     const dba = $("#dba");
     try {
       const rep = await loadJson(`/reports/engagements?organisation_id=${org}`);
@@ -605,16 +929,9 @@ function pageRegion() {
     } catch (p) { failList(dba, p); }
   };
   $("#report-org").addEventListener("change", loadReports);
-  $("#report-csv").addEventListener("click", async () => {
+  $("#report-csv").addEventListener("click", () => {
     const org = $("#report-org").value;
-    const r = await api(`/reports/region.csv?organisation_id=${org}&from=${months[0].from}&to=${months[5].to}`);
-    if (!r.ok) return flash(problemText(await problemOf(r)), true);
-    const url = URL.createObjectURL(await r.blob());
-    const a = h("a", { href: url, download: `regio-${months[0].from}-${months[5].to}.csv` });
-    document.body.append(a);
-    a.click();
-    a.remove();
-    setTimeout(() => URL.revokeObjectURL(url), 10000);
+    download(`/reports/region.csv?organisation_id=${org}&from=${months[0].from}&to=${months[5].to}`, `regio-${months[0].from}-${months[5].to}.csv`);
   });
   loadReports();
   onSubmit($("#invite"), async (f, form) => {
@@ -661,11 +978,61 @@ function pageProfile() {
       location.reload();
     });
   }
+  notificationPreferences($("#notify-form"));
+  calendarFeed($("#calendar-feed"));
+}
+
+function notificationPreferences(form) {
+  if (!form) return;
+  const f = form.elements;
+  const fill = (p) => {
+    for (const sel of $$("select[data-kind]", form)) if (p.modes[sel.dataset.kind]) sel.value = p.modes[sel.dataset.kind];
+    f.quiet_on.checked = !!p.quiet_hours;
+    if (p.quiet_hours) { f.quiet_start.value = p.quiet_hours.start.slice(0, 5); f.quiet_end.value = p.quiet_hours.end.slice(0, 5); }
+    f.digest_hour.value = String(p.digest_hour);
+    $("#rate-note").textContent = t("js.rate_note", { n: p.rate_per_hour });
+  };
+  loadJson("/me/notification-preferences").then(fill, (p) => showProblem(form, p));
+  onSubmit(form, async () => {
+    const modes = {};
+    for (const sel of $$("select[data-kind]", form)) modes[sel.dataset.kind] = sel.value;
+    const body = { modes, digest_hour: parseInt(f.digest_hour.value, 10), quiet_hours: f.quiet_on.checked ? { start: f.quiet_start.value, end: f.quiet_end.value } : null };
+    const r = await api("/me/notification-preferences", { method: "PUT", body });
+    if (!r.ok) return showProblem(form, await problemOf(r));
+    fill(await r.json());
+    flash(t("js.preferences_saved"));
+  });
+}
+
+// The private calendar feed: the URL is shown once, when it is made.
+function calendarFeed(box) {
+  if (!box) return;
+  const status = $("#feed-status"), make = $("#feed-make"), revoke = $("#feed-revoke"), link = $("#feed-link");
+  const render = (v) => {
+    status.textContent = v.active ? t("js.feed_active", { date: v.created_at ? v.created_at.slice(0, 10) : "" }) : t("js.feed_none");
+    make.textContent = v.active ? t("js.feed_new") : t("js.feed_make");
+    revoke.hidden = !v.active;
+    link.hidden = !v.url;
+    if (v.url) { $("#feed-url").value = v.url; $("#feed-url").select(); }
+  };
+  loadJson("/me/calendar-feed").then(render, (p) => { status.textContent = problemText(p); });
+  make.addEventListener("click", async () => {
+    const r = await api("/me/calendar-feed", { method: "POST" });
+    if (!r.ok) return flash(problemText(await problemOf(r)), true);
+    render(await r.json());
+  });
+  revoke.addEventListener("click", async () => {
+    const r = await api("/me/calendar-feed", { method: "DELETE" });
+    if (!r.ok) return flash(problemText(await problemOf(r)), true);
+    render({ active: false });
+    flash(t("js.feed_revoked"));
+  });
 }
 
 const pages = {
   invitation: pageInvitation, "password-reset": pagePasswordReset, practice: pagePractice, call: pageCall,
-  favourites: pageFavourites, worker: pageWorker, availability: pageAvailability, region: pageRegion, profile: pageProfile,
+  favourites: pageFavourites, staff: pageStaff, hours: pageHours, secondments: pageSecondments, worker: pageWorker,
+  availability: pageAvailability, region: pageRegion, profile: pageProfile,
 };
 
 document.addEventListener("DOMContentLoaded", () => {

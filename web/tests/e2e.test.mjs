@@ -275,6 +275,9 @@ test("coordinator, availability and profile pages render, also on a phone", asyn
   await page.locator("#chart-fill svg rect").first().waitFor({ state: "attached" });
   await page.locator("#chart-ttf svg").waitFor();
   await page.locator("#dba li").first().waitFor();
+  // Who is available today: a list of people, or the message that nobody is.
+  await page.locator("#available-today").filter({ hasNotText: "Laden" }).waitFor();
+  assert.equal(await page.locator("#available-today .error").count(), 0);
   const download = page.waitForEvent("download");
   await page.getByRole("button", { name: "Download als CSV" }).click();
   const csv = await download;
@@ -300,6 +303,151 @@ test("coordinator, availability and profile pages render, also on a phone", asyn
   await shot(worker, "profile");
   assert.deepEqual(worker.problems, []);
   await worker.context().close();
+});
+
+test("hours: the worker submits them (a difference needs a reason), the practice approves", async () => {
+  const worker = await newPage();
+  await signIn(worker, "locum.gp@demo.personeelsbank.nl");
+  await worker.getByRole("link", { name: "Uren" }).click();
+  await worker.waitForURL("**/app/worker/hours");
+  // Yesterday's shift at De Linde (demo history) waits for its hours.
+  const item = worker.locator('#hours li[data-status="not_submitted"]').first();
+  await item.waitFor();
+  await item.getByLabel("Van", { exact: true }).fill("08:15");
+  await item.getByRole("button", { name: "Uren doorgeven" }).click();
+  await item.locator('[data-for="reason"]').filter({ hasText: "Geef een reden" }).waitFor();
+  await shot(worker, "worker-hours-error");
+  await item.getByLabel("Reden (als het afwijkt)").fill("Spreekuur begon later");
+  await item.getByRole("button", { name: "Uren doorgeven" }).click();
+  await worker.getByRole("status").filter({ hasText: "Je uren zijn doorgegeven." }).waitFor();
+  await worker.getByLabel("Status").selectOption("submitted");
+  const sent = worker.locator("#hours li", { hasText: "Spreekuur begon later" });
+  await sent.waitFor();
+  const booking = await sent.getAttribute("data-hours");
+  await shot(worker, "worker-hours");
+  assert.deepEqual(worker.problems, []);
+  await worker.context().close();
+
+  const practice = await newPage();
+  await signIn(practice, "praktijk.denhelder@demo.personeelsbank.nl");
+  await practice.getByRole("link", { name: "Uren goedkeuren" }).click();
+  const mine = practice.locator(`#hours li[data-hours="${booking}"]`);
+  await mine.waitFor();
+  // Amending needs a note: refused on the form, nothing lost.
+  await mine.getByText("Uren aanpassen…").click();
+  await mine.getByRole("button", { name: "Aanpassen en goedkeuren" }).click();
+  await mine.locator('[data-for="note"]').filter({ hasText: "Geef een toelichting" }).waitFor();
+  await shot(practice, "practice-hours");
+  await mine.getByRole("button", { name: "Goedkeuren", exact: true }).click();
+  await practice.getByRole("status").filter({ hasText: "Uren goedgekeurd." }).waitFor();
+  await practice.getByLabel("Status").selectOption("approved");
+  await practice.locator(`#hours li[data-hours="${booking}"][data-status="approved"]`).waitFor();
+  const download = practice.waitForEvent("download");
+  await practice.getByRole("button", { name: "Download als CSV" }).click();
+  assert.match((await download).suggestedFilename(), /^uren-.*\.csv$/);
+  assert.deepEqual(practice.problems, []);
+  await practice.context().close();
+});
+
+test("a coordinator arranges a secondment step by step; the person approves it", async () => {
+  const page = await newPage();
+  await signIn(page, "coordinator.zuid@demo.personeelsbank.nl");
+  await page.getByRole("link", { name: "Detacheringen" }).click();
+  await page.waitForURL("**/app/secondments");
+  const form = page.locator("#arrange");
+  // Step 1 refuses to go on without a person.
+  await form.getByRole("button", { name: "Volgende" }).first().click();
+  await form.locator('[data-for="user_id"]').filter({ hasText: "Vul dit veld in." }).waitFor();
+  const personSelect = form.getByLabel("Persoon");
+  await personSelect.locator("option", { hasText: "Lotte de Graaf" }).waitFor({ state: "attached" });
+  await personSelect.selectOption({ label: await personSelect.locator("option", { hasText: "Lotte de Graaf" }).innerText() });
+  await form.getByRole("button", { name: "Volgende" }).first().click();
+  const practiceSelect = form.getByLabel("Ontvangende praktijk");
+  await practiceSelect.locator("option").nth(2).waitFor({ state: "attached" });
+  const options = await practiceSelect.locator("option").allInnerTexts();
+  const target = options.find((o) => o.startsWith("Huisartsen Kleverpark"));
+  assert.ok(target, "another Haarlem practice: " + options.join(" | "));
+  await practiceSelect.selectOption({ label: target });
+  await form.getByLabel("Doorbelasting per uur (€)").fill("42,50");
+  await form.locator('fieldset[data-step="2"]').getByRole("button", { name: "Volgende" }).click();
+  await form.getByRole("checkbox", { name: "maandag" }).check();
+  await form.locator('fieldset[data-step="3"]').getByRole("button", { name: "Volgende" }).click();
+  await form.locator("#sec-review").filter({ hasText: "Lotte de Graaf" }).waitFor();
+  await shot(page, "secondment-review");
+  await form.getByRole("button", { name: "Detachering voorstellen" }).click();
+  await page.getByRole("status").filter({ hasText: "De detachering is voorgesteld." }).waitFor();
+  const proposed = page.locator('#secondments li[data-status="proposed"]', { hasText: "Lotte de Graaf" }).first();
+  await proposed.waitFor();
+  const id = await proposed.getAttribute("data-secondment");
+  await shot(page, "secondments");
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+
+  const person = await newPage();
+  await signIn(person, "assistent@demo.personeelsbank.nl");
+  await person.goto("/app/secondments");
+  const mine = person.locator(`#secondments li[data-secondment="${id}"]`);
+  await mine.filter({ hasText: "de persoon zelf" }).waitFor();
+  await mine.getByRole("button", { name: "Goedkeuren" }).click();
+  await person.getByRole("status").filter({ hasText: "Goedgekeurd." }).waitFor();
+  await eventually("the person's approval", async () => !(await mine.innerText()).includes("de persoon zelf"));
+  assert.deepEqual(person.problems, []);
+  await person.context().close();
+});
+
+test("a practice offers its own employee's free hours", async () => {
+  const page = await newPage();
+  await signIn(page, "praktijk.rijksstraatweg@demo.personeelsbank.nl");
+  await page.getByRole("link", { name: "Eigen personeel" }).click();
+  const lotte = page.locator(".staff li", { hasText: "Lotte de Graaf" });
+  await lotte.waitFor();
+  await lotte.getByLabel("Datum").fill("");
+  await lotte.getByRole("button", { name: "Uren aanbieden" }).click();
+  await lotte.locator('[data-for="starts_at"]').filter({ hasText: "Vul dit veld in." }).waitFor();
+  const { date } = amsterdam(new Date(Date.now() + 5 * 86_400_000));
+  await lotte.getByLabel("Datum").fill(date);
+  await lotte.getByLabel("Van", { exact: true }).fill("13:00");
+  await lotte.getByLabel("Tot", { exact: true }).fill("17:30");
+  await lotte.getByRole("button", { name: "Uren aanbieden" }).click();
+  await page.getByRole("status").filter({ hasText: "Vrije uren van Lotte de Graaf aangeboden." }).waitFor();
+  await page.locator(".staff li", { hasText: "Lotte de Graaf" }).locator(".windows li", { hasText: "13:00" }).waitFor();
+  await shot(page, "practice-staff");
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
+});
+
+test("notification preferences and the calendar feed link", async () => {
+  const page = await newPage();
+  await signIn(page, "poh.ggz@demo.personeelsbank.nl");
+  await page.goto("/app/profile");
+  const form = page.locator("#notify-form");
+  await form.getByLabel("Nieuwe oproep die bij je past").selectOption("digest");
+  await form.getByLabel("Stille uren: geen e-mail tussen").check();
+  await form.getByLabel("Van", { exact: true }).fill("21:00");
+  await form.getByLabel("Tot", { exact: true }).fill("21:00");
+  await form.getByRole("button", { name: "Opslaan" }).click();
+  await form.locator('[data-for="quiet_hours"]').filter({ hasText: "Begin en einde mogen niet gelijk zijn." }).waitFor();
+  await form.getByLabel("Tot", { exact: true }).fill("07:30");
+  await form.getByRole("button", { name: "Opslaan" }).click();
+  await page.getByRole("status").filter({ hasText: "Je meldingen zijn opgeslagen." }).waitFor();
+  await page.reload();
+  await page.locator("#rate-note").filter({ hasText: "per uur" }).waitFor();
+  await shot(page, "profile-after-reload");
+  await eventually("saved preferences", async () => (await page.getByLabel("Nieuwe oproep die bij je past").inputValue()) === "digest");
+  assert.equal(await page.getByLabel("Tot", { exact: true }).first().inputValue(), "07:30");
+
+  await page.getByRole("button", { name: "Link maken" }).click();
+  const url = page.locator("#feed-url");
+  await eventually("the feed URL", async () => (await url.inputValue()).includes("/calendar/"));
+  const feed = await fetch(await url.inputValue(), { signal: AbortSignal.timeout(WAIT) });
+  assert.equal(feed.status, 200);
+  assert.match(feed.headers.get("content-type"), /text\/calendar/);
+  assert.match(await feed.text(), /BEGIN:VCALENDAR/);
+  await shot(page, "profile-notifications");
+  await page.getByRole("button", { name: "Link intrekken" }).click();
+  await page.getByRole("status").filter({ hasText: "De agenda-link is ingetrokken." }).waitFor();
+  assert.deepEqual(page.problems, []);
+  await page.context().close();
 });
 
 test("password reset by e-mail: the link sets a new password once", async () => {

@@ -27,6 +27,12 @@ pub mod web;
 
 pub use app::create_app;
 
+/// A moment as Dutch wall-clock time, `2026-12-01T08:00`: how the API shows
+/// local times next to the UTC ones.
+pub fn local_wall_clock(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.with_timezone(&chrono_tz::Europe::Amsterdam).format("%Y-%m-%dT%H:%M").to_string()
+}
+
 /// Today's date in the Netherlands. Agreements, registrations and checks are
 /// dated in local time; between 00:00 and 02:00 the UTC date is yesterday's.
 pub fn local_today() -> chrono::NaiveDate {

@@ -261,6 +261,32 @@ pub async fn cancel_from(
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
+/// The names shown with a secondment.
+#[derive(Debug, Default)]
+pub struct SecondmentNames {
+    pub person: Option<String>,
+    pub practices: std::collections::HashMap<Uuid, String>,
+}
+
+/// The person's and the practices' names, as far as the scope shows them.
+#[tracing::instrument(skip_all)]
+pub async fn names(
+    conn: &mut AsyncPgConnection,
+    person: Uuid,
+    practice_ids: &[Uuid],
+) -> Result<SecondmentNames, StoreError> {
+    use crate::schema::{practices, users};
+    let person = users::table.find(person).select(users::name).first(conn).await.optional()?;
+    let practices = practices::table
+        .filter(practices::id.eq_any(practice_ids))
+        .select((practices::id, practices::name))
+        .load::<(Uuid, String)>(conn)
+        .await?
+        .into_iter()
+        .collect();
+    Ok(SecondmentNames { person, practices })
+}
+
 /// How many working days of the secondment are booked (confirmed).
 #[tracing::instrument(skip_all)]
 pub async fn booked_count(conn: &mut AsyncPgConnection, secondment_id: Uuid) -> Result<usize, StoreError> {

@@ -68,6 +68,24 @@ pub async fn list_workers(
         .await?)
 }
 
+/// The people a practice employs (its own staff, `employer_kind =
+/// 'practice'`), by name. Disabled accounts are left out.
+#[tracing::instrument(skip_all)]
+pub async fn employees_of_practice(
+    conn: &mut AsyncPgConnection,
+    practice_id: Uuid,
+) -> Result<Vec<(User, WorkerProfile)>, StoreError> {
+    Ok(users::table
+        .inner_join(worker_profiles::table)
+        .filter(worker_profiles::employer_kind.eq("practice"))
+        .filter(worker_profiles::employer_practice_id.eq(practice_id))
+        .filter(users::disabled_at.is_null())
+        .order((users::name, users::id))
+        .select((User::as_select(), WorkerProfile::as_select()))
+        .load(conn)
+        .await?)
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn registrations_of(conn: &mut AsyncPgConnection, user_id: Uuid) -> Result<Vec<Registration>, StoreError> {
     Ok(registrations::table

@@ -27,6 +27,7 @@ use uuid::Uuid;
 
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
+use crate::local_wall_clock as local;
 use crate::notify::{self, Notification};
 use crate::state::AppState;
 
@@ -34,10 +35,6 @@ use crate::state::AppState;
 const MAX_TEXT: usize = 1000;
 /// Most lines in one list or export.
 const MAX_EXPORT_ROWS: i64 = 50_000;
-
-fn local(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Amsterdam).format("%Y-%m-%dT%H:%M").to_string()
-}
 
 /// A stretch of work with its break: what was submitted or what counts.
 #[derive(Debug, Serialize, ToSchema)]

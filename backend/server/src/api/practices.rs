@@ -240,6 +240,57 @@ pub async fn put_booking_policy(
     Ok(web::Json(BookingPolicy { instant_booking_tier: tier }))
 }
 
+/// Someone a practice employs, as its managers see them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffMember {
+    pub id: Uuid,
+    pub name: String,
+    pub professions: Vec<String>,
+    pub home_city: Option<String>,
+}
+
+/// The practice's own staff: the people it employs, whose free hours its
+/// managers may offer to other practices (`POST /availability` with their
+/// `user_id`). Its managers and its RHO's coordinators; each listing is
+/// recorded in the access log.
+#[utoipa::path(tag = "practices", security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses((status = 200, body = Vec<StaffMember>),
+        (status = 403, body = Problem, description = "`practice_staff_required`"), (status = 404, body = Problem)))]
+#[get("/practices/{id}/staff")]
+pub async fn list_staff(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    path: web::Path<Uuid>,
+) -> ApiResult<web::Json<Vec<StaffMember>>> {
+    let id = path.into_inner();
+    require_manager_or_coordinator(&state, &user, id).await?;
+    let staff = state
+        .db
+        .tx(&user.scope, async |c| -> ApiResult<_> {
+            let org = orgs::find_practice(c, id).await?.org_id;
+            let rows = pb_store::workers::employees_of_practice(c, id).await?;
+            pb_store::audit::record_reads(
+                c,
+                "practice.staff.list",
+                user.id,
+                rows.iter().map(|(u, _)| (u.id, org)),
+                serde_json::json!({ "practice_id": id }),
+            )
+            .await?;
+            Ok(rows
+                .into_iter()
+                .map(|(u, p)| StaffMember {
+                    id: u.id,
+                    name: u.name,
+                    professions: pb_store::models::flatten(p.professions),
+                    home_city: p.home_city,
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    Ok(web::Json(staff))
+}
+
 async fn read_tier(c: &mut pb_store::AsyncPgConnection, id: Uuid) -> ApiResult<i16> {
     use diesel::prelude::*;
     use diesel_async::RunQueryDsl;

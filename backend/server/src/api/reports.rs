@@ -366,3 +366,144 @@ pub async fn region_csv(
     }
     Ok(csv::response(&format!("region-{}-{}.csv", report.from, report.to), out))
 }
+
+// ---------------------------------------------------------------------------
+// Available today
+// ---------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct AvailableTodayQuery {
+    pub organisation_id: Uuid,
+}
+
+/// A free stretch of someone's day, in Dutch wall-clock time.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FreeWindow {
+    pub starts_at_local: String,
+    pub ends_at_local: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AvailablePerson {
+    pub user_id: Uuid,
+    pub name: String,
+    pub professions: Vec<String>,
+    pub home_city: Option<String>,
+    /// Present when the person is deployable under a sharing agreement.
+    pub agreement_id: Option<Uuid>,
+    /// Published availability between now and midnight, minus bookings.
+    pub free: Vec<FreeWindow>,
+}
+
+/// The parts of `windows` inside `day` that no booking covers.
+fn free_parts(
+    windows: &[pb_domain::shift::TimeWindow],
+    booked: &[pb_domain::shift::TimeWindow],
+    day: (DateTime<Utc>, DateTime<Utc>),
+) -> Vec<(DateTime<Utc>, DateTime<Utc>)> {
+    let mut out: Vec<(DateTime<Utc>, DateTime<Utc>)> = Vec::new();
+    for w in windows {
+        let mut parts = vec![(w.start().max(day.0), w.end().min(day.1))];
+        for b in booked {
+            parts = parts
+                .into_iter()
+                .flat_map(|(s, e)| [(s, e.min(b.start())), (s.max(b.end()), e)])
+                .filter(|(s, e)| s < e)
+                .collect();
+        }
+        out.extend(parts.into_iter().filter(|(s, e)| s < e));
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// Who the RHO could deploy for the rest of today: its own workers and those
+/// shared with it under an agreement in force, with their free hours from
+/// now until midnight (availability minus bookings). Its coordinators only;
+/// every person listed is recorded in the access log.
+#[utoipa::path(tag = "reports", security(("bearer" = [])), params(AvailableTodayQuery),
+    responses((status = 200, body = Vec<AvailablePerson>), (status = 400, body = Problem),
+        (status = 403, body = Problem, description = "`coordinator_required`"),
+        (status = 404, body = Problem, description = "another RHO")))]
+#[get("/reports/available-today")]
+pub async fn available_today(
+    state: web::Data<AppState>,
+    user: AuthUser,
+    query: web::Query<AvailableTodayQuery>,
+) -> ApiResult<web::Json<Vec<AvailablePerson>>> {
+    let org = query.organisation_id;
+    user.require_coordinator(org)?;
+    let now = Utc::now();
+    let midnight =
+        pb_domain::shift::local_to_utc(crate::local_today().succ_opt().unwrap_or(crate::local_today()), NaiveTime::MIN)
+            .map_err(ApiError::internal)?;
+    let filter = pb_store::workers::WorkerFilter {
+        org_ids: crate::api::workers::source_orgs(&user, org),
+        profession: None,
+        after: None,
+        limit: 100_000,
+    };
+    let people = state
+        .db
+        .tx(&user.scope, async |c| -> ApiResult<_> {
+            let rows = pb_store::workers::list_workers(c, &filter).await?;
+            let allowed = crate::api::workers::deployable(c, &user, org, rows).await?;
+            let ids: Vec<Uuid> = allowed.iter().map(|(u, _, _)| u.id).collect();
+            let loaded = pb_store::candidates::load(c, Some(&ids), now).await?;
+            let mut out = Vec::new();
+            for (u, p, access) in allowed {
+                let Some(l) = loaded.iter().find(|l| l.candidate.worker_id == u.id) else { continue };
+                let free = free_parts(&l.candidate.available, &l.candidate.booked, (now, midnight));
+                if free.is_empty() {
+                    continue;
+                }
+                out.push(AvailablePerson {
+                    user_id: u.id,
+                    name: u.name,
+                    professions: pb_store::models::flatten(p.professions),
+                    home_city: p.home_city,
+                    agreement_id: access.agreement(),
+                    free: free
+                        .into_iter()
+                        .map(|(s, e)| FreeWindow {
+                            starts_at_local: crate::local_wall_clock(s),
+                            ends_at_local: crate::local_wall_clock(e),
+                        })
+                        .collect(),
+                });
+            }
+            out.sort_by(|a, b| a.free[0].starts_at_local.cmp(&b.free[0].starts_at_local).then(a.name.cmp(&b.name)));
+            audit::record_reads(c, "report.available_today", user.id, out.iter().map(|p| (p.user_id, org)), json!({}))
+                .await?;
+            Ok(out)
+        })
+        .await?;
+    Ok(web::Json(people))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::free_parts;
+    use chrono::{DateTime, TimeZone, Utc};
+    use pb_domain::shift::TimeWindow;
+
+    fn at(h: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(2026, 12, 1, h, 0, 0).unwrap()
+    }
+    fn w(a: u32, b: u32) -> TimeWindow {
+        TimeWindow::new(at(a), at(b)).unwrap()
+    }
+
+    #[test]
+    fn free_time_is_availability_inside_the_day_minus_bookings() {
+        let day = (at(10), at(23));
+        assert_eq!(free_parts(&[w(8, 17)], &[], day), vec![(at(10), at(17))], "clipped to the rest of the day");
+        assert_eq!(free_parts(&[w(8, 17)], &[w(12, 14)], day), vec![(at(10), at(12)), (at(14), at(17))]);
+        assert!(free_parts(&[w(8, 17)], &[w(9, 18)], day).is_empty(), "fully booked");
+        assert!(free_parts(&[w(1, 9)], &[], day).is_empty(), "already over");
+        assert_eq!(free_parts(&[w(8, 17), w(8, 17)], &[], day).len(), 1, "duplicates collapse");
+    }
+}

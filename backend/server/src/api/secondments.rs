@@ -10,7 +10,6 @@
 use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Duration, NaiveDate, NaiveTime, Utc};
-use chrono_tz::Europe::Amsterdam;
 use pb_domain::secondment::{self as rules, Occurrence, Party, Schedule, ScheduleEntry};
 use pb_domain::tenancy::Access;
 use pb_domain::{EmployerKind, Profession};
@@ -25,6 +24,7 @@ use uuid::Uuid;
 use crate::auth::{to_domain_agreement, AuthUser};
 use crate::error::{ApiError, ApiResult, Problem, ScheduleClash};
 use crate::idempotency::{self, Answer, Reservation};
+use crate::local_wall_clock as local;
 use crate::matching;
 use crate::state::AppState;
 
@@ -84,6 +84,10 @@ pub struct SecondmentView {
     /// `practice` or `rho_pool`.
     pub lender: &'static str,
     pub user_id: Uuid,
+    /// The person's name (absent only when the caller may not see it).
+    pub person_name: Option<String>,
+    pub borrowing_practice_name: Option<String>,
+    pub lending_practice_name: Option<String>,
     pub profession: String,
     /// The sharing agreement that allows a secondment across RHOs.
     pub agreement_id: Option<Uuid>,
@@ -162,6 +166,9 @@ fn view(s: Secondment, booked: usize, clashes: Option<Vec<ScheduleClash>>) -> Ap
         lending_practice_id: s.lending_practice_id,
         lender: if s.lending_practice_id.is_some() { "practice" } else { "rho_pool" },
         user_id: s.user_id,
+        person_name: None,
+        borrowing_practice_name: None,
+        lending_practice_name: None,
         profession: s.profession,
         agreement_id: s.agreement_id,
         starts_on: s.starts_on,
@@ -210,10 +217,6 @@ fn parse_schedule(dtos: &[ScheduleEntryDto]) -> ApiResult<Schedule> {
 
 fn schedule_problem(e: rules::ScheduleError) -> ApiError {
     ApiError::invalid(e.field(), e.code(), e.to_string())
-}
-
-fn local(t: DateTime<Utc>) -> String {
-    t.with_timezone(&Amsterdam).format("%Y-%m-%dT%H:%M").to_string()
 }
 
 fn clash_views(clashes: &[Occurrence]) -> Vec<ScheduleClash> {
@@ -303,7 +306,18 @@ async fn locked_visible(c: &mut AsyncPgConnection, user: &AuthUser, id: Uuid) ->
 /// The view of a secondment with its booked working days counted.
 async fn current_view(c: &mut AsyncPgConnection, s: Secondment) -> ApiResult<SecondmentView> {
     let booked = store::booked_count(c, s.id).await?;
-    view(s, booked, None)
+    with_names(c, view(s, booked, None)?).await
+}
+
+/// Fill in the names of the person and the practices, as far as the
+/// transaction's scope lets the caller see them.
+async fn with_names(c: &mut AsyncPgConnection, mut v: SecondmentView) -> ApiResult<SecondmentView> {
+    let practices: Vec<Uuid> = std::iter::once(v.borrowing_practice_id).chain(v.lending_practice_id).collect();
+    let names = store::names(c, v.user_id, &practices).await?;
+    v.person_name = names.person;
+    v.borrowing_practice_name = names.practices.get(&v.borrowing_practice_id).cloned();
+    v.lending_practice_name = v.lending_practice_id.and_then(|id| names.practices.get(&id).cloned());
+    Ok(v)
 }
 
 /// Everyone who hears about a step: the person, both practices' managers,
@@ -543,7 +557,7 @@ async fn create_work(
             .await?;
             let recipients = announce(c, &s, user.id, "secondment.proposed", json!({ "occurrences": occurrences.len() })).await?;
             mail_pending(c, &s).await?;
-            let body = idempotency::to_json(&view(s.clone(), 0, None)?)?;
+            let body = idempotency::to_json(&with_names(c, view(s.clone(), 0, None)?).await?)?;
             reservation.complete(c, StatusCode::CREATED, &body).await?;
             Ok((body, recipients))
         })
@@ -626,7 +640,7 @@ pub async fn get_secondment(
             } else {
                 None
             };
-            view(s, booked, clashes)
+            with_names(c, view(s, booked, clashes)?).await
         })
         .await?;
     Ok(web::Json(v))
@@ -727,7 +741,7 @@ async fn approve_work(state: &AppState, user: &AuthUser, id: Uuid, reservation: 
             let action = if complete { "secondment.approved" } else { "secondment.approval" };
             let recipients = announce(c, &s, user.id, action, json!({ "parties": parties, "booked": booked })).await?;
             let total = store::booked_count(c, s.id).await?;
-            let body = idempotency::to_json(&view(s.clone(), total, None)?)?;
+            let body = idempotency::to_json(&with_names(c, view(s.clone(), total, None)?).await?)?;
             reservation.complete(c, StatusCode::OK, &body).await?;
             Ok((body, recipients, s.user_id, complete))
         })

@@ -135,6 +135,8 @@ pub struct WorkerSummary {
     pub professions: Vec<String>,
     pub home_city: Option<String>,
     pub travel_radius_km: i32,
+    /// `self`, `practice` or `rho_pool`: only the last two can be seconded.
+    pub employer_kind: String,
     /// Present when the worker is shown under a sharing agreement.
     pub agreement_id: Option<Uuid>,
 }
@@ -220,6 +222,35 @@ async fn worker_orgs(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<Vec<(
         .collect())
 }
 
+/// The RHOs whose workers `org` may deploy: itself, and the sharing sides of
+/// the agreements the caller knows of towards it.
+pub(crate) fn source_orgs(user: &AuthUser, org: Uuid) -> Vec<Uuid> {
+    let mut out = vec![org];
+    out.extend(user.agreements.iter().filter(|a| a.to_org == org).map(|a| a.from_org));
+    out
+}
+
+/// Keep the workers `org` may deploy today (its own, or shared under an
+/// agreement in force for their profession), each with the access it rests on.
+pub(crate) async fn deployable(
+    c: &mut AsyncPgConnection,
+    user: &AuthUser,
+    org: Uuid,
+    rows: Vec<(User, WorkerProfile)>,
+) -> ApiResult<Vec<(User, WorkerProfile, Access)>> {
+    let today = crate::local_today();
+    let ids: Vec<Uuid> = rows.iter().map(|(u, _)| u.id).collect();
+    let memberships = worker_orgs(c, &ids).await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(u, p)| {
+            let orgs: Vec<Uuid> = memberships.iter().filter(|(id, _)| *id == u.id).map(|(_, o)| *o).collect();
+            let access = worker_access(org, &orgs, &professions_of(&p), &user.agreements, today)?;
+            Some((u, p, access))
+        })
+        .collect())
+}
+
 /// Workers a coordinator's RHO may deploy: its own, plus those shared with it
 /// under an agreement in force (only the professions the agreement names).
 #[utoipa::path(tag = "workers", security(("bearer" = [])), params(WorkerQuery),
@@ -237,23 +268,19 @@ pub async fn list_workers(
         p.parse::<Profession>()
             .map_err(|_| ApiError::invalid("profession", "unknown_profession", "unknown profession code"))?;
     }
-    let today = crate::local_today();
-    let mut source_orgs = vec![org];
-    source_orgs.extend(user.agreements.iter().filter(|a| a.to_org == org).map(|a| a.from_org));
-    let filter = WorkerFilter { org_ids: source_orgs, profession: query.profession.clone(), after, limit: limit + 1 };
+    let filter = WorkerFilter {
+        org_ids: source_orgs(&user, org),
+        profession: query.profession.clone(),
+        after,
+        limit: limit + 1,
+    };
     let page = state
         .db
         .tx(&user.scope, async |c| -> ApiResult<_> {
             let rows = workers::list_workers(c, &filter).await?;
-            let ids: Vec<Uuid> = rows.iter().map(|(u, _)| u.id).collect();
-            let memberships = worker_orgs(c, &ids).await?;
             let page = page_of(rows, limit, |(u, _): &(User, WorkerProfile)| (u.name.clone(), u.id), |row| row);
             let mut items = Vec::new();
-            for (u, p) in page.items {
-                let orgs: Vec<Uuid> = memberships.iter().filter(|(id, _)| *id == u.id).map(|(_, o)| *o).collect();
-                let Some(access) = worker_access(org, &orgs, &professions_of(&p), &user.agreements, today) else {
-                    continue;
-                };
+            for (u, p, access) in deployable(c, &user, org, page.items).await? {
                 audit::record(c, NewAuditEntry::allowed("worker.list", user.id, u.id, access, json!({}))).await?;
                 items.push(WorkerSummary {
                     id: u.id,
@@ -261,6 +288,7 @@ pub async fn list_workers(
                     professions: flatten(p.professions),
                     home_city: p.home_city,
                     travel_radius_km: p.travel_radius_km,
+                    employer_kind: p.employer_kind,
                     agreement_id: access.agreement(),
                 });
             }

@@ -34,9 +34,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .service(practice)
         .service(practice_call)
         .service(favourites)
+        .service(staff)
+        .service(practice_hours)
         .service(worker)
         .service(availability)
+        .service(worker_hours)
         .service(region)
+        .service(secondments)
         .service(profile);
 }
 
@@ -78,15 +82,19 @@ fn nav_for(s: &WebSession, path: &str) -> Vec<NavItem> {
     };
     if s.has_role("practice_manager") {
         add("/app/practice", "nav.calls");
+        add("/app/practice/staff", "nav.staff");
+        add("/app/practice/hours", "nav.hours_approve");
         add("/app/practice/favourites", "nav.favourites");
     }
     if s.has_role("worker") {
         add("/app/worker", "nav.offers");
         add("/app/worker/availability", "nav.availability");
+        add("/app/worker/hours", "nav.hours");
     }
     if s.has_role("coordinator") || s.has_role("admin") {
         add("/app/region", "nav.region");
     }
+    add("/app/secondments", "nav.secondments");
     add("/app/profile", "nav.profile");
     items
 }
@@ -543,6 +551,100 @@ async fn favourites(state: web::Data<AppState>, req: HttpRequest) -> HttpRespons
 }
 
 #[derive(Template)]
+#[template(path = "staff.html")]
+struct StaffPage {
+    c: Chrome,
+    practices: Vec<(Uuid, String)>,
+}
+
+/// A practice offers its own staff's free hours to other practices.
+#[get("/app/practice/staff")]
+async fn staff(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let s = match require_session(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !s.has_role("practice_manager") {
+        return forbidden(&req, &s);
+    }
+    let practices = managed_practices(&state, &s).await;
+    let c = chrome(&req, Some(&s), "staff.title", "staff", json!({ "practices": named(&practices) }));
+    html(StaffPage { c, practices })
+}
+
+#[derive(Template)]
+#[template(path = "hours.html")]
+struct HoursPage {
+    c: Chrome,
+    intro: &'static str,
+    statuses: &'static [&'static str],
+    default_status: &'static str,
+    is_practice: bool,
+}
+
+const HOURS_STATUSES: &[&str] = &["not_submitted", "submitted", "approved", "amended"];
+
+/// Hours worked: the practice approves or amends them.
+#[get("/app/practice/hours")]
+async fn practice_hours(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let s = match require_session(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !s.has_role("practice_manager") {
+        return forbidden(&req, &s);
+    }
+    let c = chrome(&req, Some(&s), "hours.approve_title", "hours", json!({ "mode": "practice" }));
+    html(HoursPage {
+        c,
+        intro: "hours.approve_intro",
+        statuses: HOURS_STATUSES,
+        default_status: "submitted",
+        is_practice: true,
+    })
+}
+
+/// Hours worked: the worker submits them after the shift.
+#[get("/app/worker/hours")]
+async fn worker_hours(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let s = match require_session(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !s.has_role("worker") {
+        return forbidden(&req, &s);
+    }
+    let c = chrome(&req, Some(&s), "hours.submit_title", "hours", json!({ "mode": "worker" }));
+    html(HoursPage {
+        c,
+        intro: "hours.submit_intro",
+        statuses: HOURS_STATUSES,
+        default_status: "not_submitted",
+        is_practice: false,
+    })
+}
+
+#[derive(Template)]
+#[template(path = "secondments.html")]
+struct SecondmentsPage {
+    c: Chrome,
+    orgs: Vec<(Uuid, String)>,
+}
+
+/// Secondments one is part of, with approvals; coordinators arrange new
+/// ones step by step.
+#[get("/app/secondments")]
+async fn secondments(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
+    let s = match require_session(&state, &req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    let orgs = if s.has_role("coordinator") { coordinated_orgs(&state, &s).await } else { Vec::new() };
+    let c = chrome(&req, Some(&s), "secondments.title", "secondments", json!({ "orgs": named(&orgs) }));
+    html(SecondmentsPage { c, orgs })
+}
+
+#[derive(Template)]
 #[template(path = "worker.html")]
 struct WorkerPage {
     c: Chrome,
@@ -610,6 +712,8 @@ struct ProfilePage {
     is_worker: bool,
     registers: Vec<&'static str>,
     registrations: Vec<pb_store::models::Registration>,
+    notify_kinds: Vec<&'static str>,
+    modes: [&'static str; 3],
 }
 
 #[get("/app/profile")]
@@ -644,5 +748,7 @@ async fn profile(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
         email: s.user.email.clone(),
         is_worker: s.has_role("worker"),
         registers: Register::ALL.iter().map(|r| r.code()).collect(),
+        notify_kinds: crate::notify::PREFERENCE_KINDS.iter().map(|(k, _)| *k).collect(),
+        modes: ["instant", "digest", "off"],
     })
 }

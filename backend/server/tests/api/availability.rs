@@ -687,3 +687,53 @@ async fn availability_finds_calls_and_a_block_stops_the_offers() {
     assert_eq!(offered, 1);
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_practice_lists_its_own_staff_and_outsiders_cannot() {
+    let app = TestApp::spawn().await;
+    let assistant = app.user_id(ASSISTANT).await;
+    let manager_id = app.user_id(PM_EMPLOYER).await;
+    let practice = practice_of(&app, PM_EMPLOYER).await;
+    let employed = app
+        .owner_query_ids(&format!(
+            "SELECT user_id AS id FROM worker_profiles WHERE employer_kind = 'practice' \
+             AND employer_practice_id = '{practice}' ORDER BY user_id"
+        ))
+        .await;
+    assert!(employed.contains(&assistant), "the demo assistant works for this practice");
+
+    let manager = app.login(PM_EMPLOYER).await;
+    let r = app.get(&format!("/api/v1/practices/{practice}/staff"), &manager).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let listed: Vec<Uuid> =
+        r.body.as_array().unwrap().iter().map(|m| m["id"].as_str().unwrap().parse().unwrap()).collect();
+    let mut sorted = listed.clone();
+    sorted.sort();
+    assert_eq!(sorted, employed, "exactly the practice's employees");
+    let me = r.body.as_array().unwrap().iter().find(|m| m["id"] == json!(assistant)).unwrap();
+    assert!(me["name"].as_str().is_some_and(|n| !n.is_empty()));
+    assert!(!me["professions"].as_array().unwrap().is_empty());
+    let logged = count(
+        &app,
+        &format!(
+            "SELECT count(*) AS n FROM audit_log WHERE action = 'practice.staff.list' \
+             AND subject_user_id = '{assistant}' AND actor_user_id = '{manager_id}'"
+        ),
+    )
+    .await;
+    assert_eq!(logged, 1, "the listing is in the access log");
+
+    // The RHO's coordinator may look too; another practice's manager of the
+    // same RHO is refused; another RHO does not see the practice at all.
+    let coordinator = app.login(COORD_ZUID).await;
+    assert_eq!(app.get(&format!("/api/v1/practices/{practice}/staff"), &coordinator).await.status, StatusCode::OK);
+    let other = app.login(PM_KLEVERPARK).await;
+    let r = app.get(&format!("/api/v1/practices/{practice}/staff"), &other).await;
+    assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "practice_staff_required"), "{}", r.text);
+    let outsider = app.login(COORD_KOP).await;
+    let r = app.get(&format!("/api/v1/practices/{practice}/staff"), &outsider).await;
+    assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"), "{}", r.text);
+    let r = app.get(&format!("/api/v1/practices/{}/staff", Uuid::new_v4()), &manager).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    app.stop().await;
+}

@@ -351,3 +351,85 @@ async fn the_region_report_has_the_expected_figures_on_a_seeded_scenario() {
     assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"));
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn the_demo_history_loads_with_hours_to_submit_and_approve_and_fills_the_charts() {
+    let app = TestApp::spawn_with(|c| c.demo_history = true).await;
+    let kop = app.org_id("kop-noord-holland").await;
+    let filled = app.owner_query_ids("SELECT id FROM shifts WHERE status = 'filled' AND ends_at < now()").await;
+    let expired = app.owner_query_ids("SELECT id FROM shifts WHERE status = 'expired' AND ends_at < now()").await;
+    assert!(filled.len() > 80 && !expired.is_empty(), "{} filled, {} expired", filled.len(), expired.len());
+    let unreminded =
+        app.owner_query_ids("SELECT id FROM bookings WHERE status = 'confirmed' AND hours_reminded_at IS NULL").await;
+    assert!(unreminded.is_empty(), "no reminder mail for the past at start-up");
+
+    // The tour: the locum has hours to submit, De Linde has hours to approve.
+    let locum = token(&app, LOCUM).await;
+    let r = app.get("/api/v1/hours?status=not_submitted", &locum).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert!(!r.body.as_array().unwrap().is_empty(), "{}", r.text);
+    let manager = token(&app, MANAGER).await;
+    let r = app.get("/api/v1/hours?status=submitted", &manager).await;
+    assert!(r.body.as_array().unwrap().iter().any(|h| h["worker_name"] == "Eline Verhoeven"), "{}", r.text);
+
+    // The region report of the last three months has a fill rate and a time to fill.
+    let coordinator = token(&app, COORDINATOR).await;
+    let today = chrono::Utc::now().date_naive();
+    let from = today - chrono::Duration::days(90);
+    let r =
+        app.get(&format!("/api/v1/reports/region?organisation_id={kop}&from={from}&to={today}"), &coordinator).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let rate = r.body["totals"]["fill_rate"].as_f64().expect("a fill rate");
+    assert!((0.3..1.0).contains(&rate), "{rate}");
+    assert!(r.body["totals"]["time_to_fill_median_minutes"].as_i64().is_some(), "{}", r.body["totals"]);
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn available_today_lists_free_hours_minus_bookings_for_coordinators_only() {
+    let app = TestApp::spawn().await;
+    let kop = app.org_id("kop-noord-holland").await;
+    let zuid = app.org_id("zuid-kennemerland").await;
+    let poh = app.user_id(POH).await;
+    let locum = app.user_id(LOCUM).await;
+    // The POH-GGZ (Kop) and the locum (Noord, shared with the Kop) are free
+    // from now until well past midnight.
+    make_available(&app, poh, 1).await;
+    make_available(&app, locum, 1).await;
+    let coordinator = token(&app, COORDINATOR).await;
+    let path = format!("/api/v1/reports/available-today?organisation_id={kop}");
+    let r = app.get(&path, &coordinator).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let list = r.body.as_array().unwrap();
+    let entry = |id: Uuid| list.iter().find(|p| p["user_id"] == json!(id)).cloned();
+    let mine = entry(poh).expect("the Kop's own POH-GGZ");
+    assert_eq!(mine["agreement_id"], Value::Null);
+    let free = mine["free"].as_array().unwrap();
+    assert_eq!(free.len(), 1, "{mine}");
+    assert!(free[0]["ends_at_local"].as_str().unwrap().ends_with("T00:00"), "until midnight: {mine}");
+    let shared = entry(locum).expect("the locum, shared under the agreement");
+    assert!(shared["agreement_id"].is_string(), "{shared}");
+    let logged = app
+        .owner_query_ids(&format!(
+            "SELECT subject_user_id AS id FROM audit_log WHERE action = 'report.available_today' AND subject_user_id = '{poh}'"
+        ))
+        .await;
+    assert_eq!(logged.len(), 1, "the listing is in the access log");
+
+    // Another RHO does not see this one at all; its practice managers and
+    // workers are refused.
+    let zuid_coordinator = token(&app, "coordinator.zuid@demo.personeelsbank.nl").await;
+    let r = app.get(&path, &zuid_coordinator).await;
+    assert_eq!((r.status, r.code()), (StatusCode::NOT_FOUND, "not_found"), "{}", r.text);
+    let r = app.get(&format!("/api/v1/reports/available-today?organisation_id={zuid}"), &zuid_coordinator).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body.as_array().unwrap().iter().all(|p| p["user_id"] != json!(poh)), "not Zuid's to deploy");
+    for who in [MANAGER, POH] {
+        let t = token(&app, who).await;
+        let r = app.get(&path, &t).await;
+        assert_eq!((r.status, r.code()), (StatusCode::FORBIDDEN, "coordinator_required"), "{who}: {}", r.text);
+    }
+    let r = app.get("/api/v1/reports/available-today", &coordinator).await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.text);
+    app.stop().await;
+}

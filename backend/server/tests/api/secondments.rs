@@ -103,8 +103,18 @@ async fn three_approvals_turn_every_occurrence_into_a_booking() {
     assert_eq!(s["occurrences"], 4);
     assert_eq!(s["planned_hours"], 27.0);
     assert_eq!(s["awaiting"], json!(["lender", "borrower", "person"]));
+    assert_eq!(s["person_name"], "Lotte de Graaf");
+    assert_eq!(s["lending_practice_name"], "Huisartsenpraktijk Rijksstraatweg");
+    assert!(s["borrowing_practice_name"].as_str().is_some_and(|n| !n.is_empty()), "{s}");
     let id = s["id"].as_str().unwrap();
     let path = format!("/api/v1/secondments/{id}/approve");
+    // Every party's list names the person and both practices.
+    for token in [&f.lender, &f.person, &f.borrower, &f.coordinator] {
+        let list = app.get("/api/v1/secondments", token).await;
+        let mine = list.body.as_array().unwrap().iter().find(|x| x["id"] == s["id"]).cloned().unwrap();
+        assert_eq!(mine["person_name"], "Lotte de Graaf");
+        assert_eq!(mine["borrowing_practice_name"], s["borrowing_practice_name"]);
+    }
 
     // Each party approves for itself; nothing is booked before the last.
     let r = app.post(&path, Some(&f.lender), json!(null)).await;

@@ -608,6 +608,11 @@ async fn agreement_shares_named_professions_in_one_direction_only() {
     let items = all_items(&app, &coord_kop, &format!("/api/v1/workers?organisation_id={kop}")).await;
     let (via_agreement, own): (Vec<Value>, Vec<Value>) = items.into_iter().partition(|i| agreement_of(i).is_some());
     assert_eq!(ids(&own), enabled_kop, "Kop's own workers, each without agreement_id");
+    let kinds: BTreeSet<&str> = own.iter().filter_map(|w| w["employer_kind"].as_str()).collect();
+    assert!(kinds.is_subset(&BTreeSet::from(["practice", "rho_pool", "self"])) && kinds.contains("self"), "{kinds:?}");
+    assert!(own.iter().all(|w| w["employer_kind"].is_string()), "who employs each one");
+    let poh_row = via_agreement.iter().chain(&own).find(|w| id_of(w) == poh).expect("the POH-GGZ is listed");
+    assert_eq!(poh_row["employer_kind"], "self", "a freelancer");
     assert_eq!(ids(&via_agreement), shared, "exactly Noord's GPs and POH-GGZ, under the agreement");
     for w in &via_agreement {
         assert_eq!(agreement_of(w), Some(agreement), "{w}");

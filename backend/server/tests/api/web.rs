@@ -109,7 +109,11 @@ async fn signed_in_pages_need_a_session() {
         "/app/practice/favourites",
         "/app/worker",
         "/app/worker/availability",
+        "/app/worker/hours",
+        "/app/practice/staff",
+        "/app/practice/hours",
         "/app/region",
+        "/app/secondments",
         "/app/profile",
     ] {
         let page = get(&app, path, None).await;
@@ -169,13 +173,13 @@ async fn login_form_errors_and_the_session_cookie() {
 }
 
 /// Ids of visible form fields without a `<label for=...>` (a field inside
-/// its label counts as labelled).
+/// its label, or with an `aria-label`, counts as labelled).
 fn unlabelled_fields(html: &str) -> Vec<String> {
     let mut out = Vec::new();
     for open in ["<input ", "<select ", "<textarea "] {
         for (i, _) in html.match_indices(open) {
             let tag = html[i..].split('>').next().unwrap();
-            if tag.contains("type=\"hidden\"") {
+            if tag.contains("type=\"hidden\"") || tag.contains(" aria-label=\"") {
                 continue;
             }
             let Some(id) = tag.split(" id=\"").nth(1).and_then(|r| r.split('"').next()) else {
@@ -198,11 +202,26 @@ async fn every_role_reaches_its_pages() {
         (
             "locum.gp@demo.personeelsbank.nl",
             "/app/worker",
-            vec!["/app/worker", "/app/worker/availability", "/app/profile"],
+            vec!["/app/worker", "/app/worker/availability", "/app/worker/hours", "/app/secondments", "/app/profile"],
         ),
-        ("coordinator.kop@demo.personeelsbank.nl", "/app/region", vec!["/app/region", "/app/profile"]),
+        (
+            "coordinator.kop@demo.personeelsbank.nl",
+            "/app/region",
+            vec!["/app/region", "/app/secondments", "/app/profile"],
+        ),
         ("admin@demo.personeelsbank.nl", "/app/region", vec!["/app/region"]),
-        (PM, "/app/practice", vec!["/app/practice", "/app/practice/favourites", "/app/profile"]),
+        (
+            PM,
+            "/app/practice",
+            vec![
+                "/app/practice",
+                "/app/practice/favourites",
+                "/app/practice/staff",
+                "/app/practice/hours",
+                "/app/secondments",
+                "/app/profile",
+            ],
+        ),
     ] {
         let cookie = sign_in(&app, email).await;
         assert_eq!(location(&get(&app, "/app", Some(&cookie)).await), start, "{email}");
@@ -217,6 +236,21 @@ async fn every_role_reaches_its_pages() {
     let profile = get(&app, "/app/profile", Some(&worker)).await;
     assert!(profile.body.contains("BIG-register"), "registrations with their status");
     assert!(profile.body.contains("gecontroleerd"));
+    assert!(profile.body.contains("id=\"mode-new_call\""), "notification preferences");
+    assert!(profile.body.contains("id=\"feed-make\""), "the calendar feed link");
+    assert!(!profile.body.contains("id=\"arrange\""));
+    for path in ["/app/practice/hours", "/app/practice/staff"] {
+        assert_eq!(get(&app, path, Some(&worker)).await.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    // Only a coordinator gets the step-by-step form; everyone sees their list.
+    let coordinator = sign_in(&app, "coordinator.kop@demo.personeelsbank.nl").await;
+    let secondments = get(&app, "/app/secondments", Some(&coordinator)).await;
+    assert!(secondments.body.contains("id=\"arrange\"") && secondments.body.contains("data-step=\"4\""));
+    let manager = sign_in(&app, PM).await;
+    assert_eq!(get(&app, "/app/worker/hours", Some(&manager)).await.status, StatusCode::FORBIDDEN);
+    let no_arrange = get(&app, "/app/secondments", Some(&manager)).await;
+    assert_eq!(no_arrange.status, StatusCode::OK);
+    assert!(!no_arrange.body.contains("id=\"arrange\""));
     app.stop().await;
 }
 
