@@ -863,8 +863,14 @@ function pageRegion() {
     if (agreements.status === "fulfilled") {
       const list = agreements.value.items || agreements.value;
       const name = (id) => orgNames.get(id) || t("js.partner");
-      ag.replaceChildren(...(list.length ? list.map((a) => h("li", {}, h("span", {},
-        `${name(a.from_organisation_id)} → ${name(a.to_organisation_id)}: ${a.professions.map((p) => t("profession." + p)).join(", ")} · ${t("field.valid_from")} ${a.valid_from}${a.revoked_at ? " · " + t("js.revoked") : ""}`))) : [h("li", {}, t("js.no_agreements"))]));
+      ag.replaceChildren(...(list.length ? list.map((a) => h("li", { dataset: { agreement: a.id } }, h("span", {},
+        `${name(a.from_organisation_id)} → ${name(a.to_organisation_id)}: ${a.professions.map((p) => t("profession." + p)).join(", ")} · ${t("field.valid_from")} ${a.valid_from}${a.valid_until ? " " + t("js.until") + " " + a.valid_until : ""}${a.revoked_at ? " · " + t("js.revoked") : ""}`),
+        a.revoked_at ? null : h("button", { type: "button", class: "small secondary", onclick: async () => {
+          const r = await api(`/sharing-agreements/${a.id}/revoke`, { method: "POST" });
+          if (!r.ok) return flash(problemText(await problemOf(r)), true);
+          flash(t("js.agreement_revoked"));
+          load();
+        } }, t("js.revoke")))) : [h("li", {}, t("js.no_agreements"))]));
     } else failList(ag, agreements.reason);
   };
   // Fill rate and time to fill per month (the last six), as bar charts.
@@ -941,8 +947,38 @@ function pageRegion() {
     flash(t("js.invitation_sent", { email: f.email.value.trim() }));
     form.reset();
   });
+  sharingAgreementForm($("#agreement"), orgNames, load);
   live((ev) => { if (ev.kind === "resync") load(); });
   load();
+}
+
+// A coordinator shares some professions of their RHO with a partner RHO.
+function sharingAgreementForm(form, orgNames, reload) {
+  if (!form) return;
+  const f = form.elements;
+  f.valid_from.value = todayLocal();
+  const partners = async () => {
+    let regions = [];
+    try { regions = await loadJson("/regions"); } catch (p) { return showProblem(form, p); }
+    for (const r of regions) if (!orgNames.has(r.id)) orgNames.set(r.id, r.name);
+    f.to_organisation_id.replaceChildren(...regions.filter((r) => r.id !== f.from_organisation_id.value).map((r) => h("option", { value: r.id }, r.name)));
+  };
+  f.from_organisation_id.addEventListener("change", partners);
+  partners();
+  onSubmit(form, async () => {
+    const professions = $$('input[name="profession"]:checked', form).map((i) => i.value);
+    const errs = [];
+    if (!professions.length) errs.push({ field: "professions", code: "required" });
+    if (!f.valid_from.value) errs.push({ field: "valid_from", code: "required" });
+    if (errs.length) return showProblem(form, { code: "validation_failed", errors: errs });
+    const body = { from_organisation_id: f.from_organisation_id.value, to_organisation_id: f.to_organisation_id.value, professions, valid_from: f.valid_from.value };
+    if (f.valid_until.value) body.valid_until = f.valid_until.value;
+    const r = await api("/sharing-agreements", { method: "POST", body });
+    if (!r.ok) return showProblem(form, await problemOf(r));
+    flash(t("js.agreement_saved"));
+    for (const i of $$('input[name="profession"]', form)) i.checked = false;
+    reload();
+  });
 }
 
 // --- everyone ----------------------------------------------------------------

@@ -282,6 +282,18 @@ test("coordinator, availability and profile pages render, also on a phone", asyn
   await page.getByRole("button", { name: "Download als CSV" }).click();
   const csv = await download;
   assert.match(csv.suggestedFilename(), /^regio-.*\.csv$/);
+  // A sharing agreement: no profession ticked is refused; then recorded and revoked.
+  const agreement = page.locator("#agreement");
+  await agreement.getByRole("button", { name: "Deelafspraak vastleggen" }).click();
+  await agreement.locator('[data-for="professions"]').filter({ hasText: "Vul dit veld in." }).waitFor();
+  await agreement.getByLabel("Met partnerregio").selectOption({ label: "Huisartsenorganisatie Zuid- en Midden-Kennemerland" });
+  await agreement.getByLabel("POH somatiek").check();
+  await agreement.getByRole("button", { name: "Deelafspraak vastleggen" }).click();
+  await page.getByRole("status").filter({ hasText: "De deelafspraak is vastgelegd." }).waitFor();
+  const shared = page.locator("#agreements li", { hasText: "POH somatiek" });
+  await shared.getByRole("button", { name: "Intrekken" }).click();
+  await page.getByRole("status").filter({ hasText: "De deelafspraak is ingetrokken." }).waitFor();
+  await shared.filter({ hasText: "ingetrokken" }).waitFor();
   await shot(page, "region-phone");
   await page.context().close();
 

@@ -687,6 +687,7 @@ async fn availability(state: web::Data<AppState>, req: HttpRequest) -> HttpRespo
 struct RegionPage {
     c: Chrome,
     orgs: Vec<(Uuid, String)>,
+    professions: Vec<&'static str>,
 }
 
 #[get("/app/region")]
@@ -700,7 +701,7 @@ async fn region(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
     }
     let orgs = coordinated_orgs(&state, &s).await;
     let c = chrome(&req, Some(&s), "region.title", "region", json!({ "orgs": named(&orgs) }));
-    html(RegionPage { c, orgs })
+    html(RegionPage { c, orgs, professions: Profession::ALL.iter().map(|p| p.code()).collect() })
 }
 
 #[derive(Template)]
