@@ -182,12 +182,15 @@ fn unlabelled_fields(html: &str) -> Vec<String> {
             if tag.contains("type=\"hidden\"") || tag.contains(" aria-label=\"") {
                 continue;
             }
+            let wrapped = html[..i].rfind("<label").is_some_and(|l| !html[l..i].contains("</label>"));
+            if wrapped {
+                continue;
+            }
             let Some(id) = tag.split(" id=\"").nth(1).and_then(|r| r.split('"').next()) else {
                 out.push(tag.to_owned());
                 continue;
             };
-            let wrapped = html[..i].rfind("<label").is_some_and(|l| !html[l..i].contains("</label>"));
-            if !wrapped && !html.contains(&format!("<label for=\"{id}\"")) {
+            if !html.contains(&format!("<label for=\"{id}\"")) {
                 out.push(id.to_owned());
             }
         }
