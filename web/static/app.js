@@ -1028,7 +1028,10 @@ function notificationPreferences(form) {
     f.digest_hour.value = String(p.digest_hour);
     $("#rate-note").textContent = t("js.rate_note", { n: p.rate_per_hour });
   };
-  loadJson("/me/notification-preferences").then(fill, (p) => showProblem(form, p));
+  // Saving before the current choices arrived would overwrite them.
+  const save = $("button[type=submit]", form);
+  save.disabled = true;
+  loadJson("/me/notification-preferences").then((p) => { fill(p); save.disabled = false; }, (p) => showProblem(form, p));
   onSubmit(form, async () => {
     const modes = {};
     for (const sel of $$("select[data-kind]", form)) modes[sel.dataset.kind] = sel.value;

@@ -433,6 +433,8 @@ test("notification preferences and the calendar feed link", async () => {
   await signIn(page, "poh.ggz@demo.personeelsbank.nl");
   await page.goto("/app/profile");
   const form = page.locator("#notify-form");
+  // The current choices are loaded first (choosing before would be overwritten).
+  await page.locator("#rate-note").filter({ hasText: "per uur" }).waitFor();
   await form.getByLabel("Nieuwe oproep die bij je past").selectOption("digest");
   await form.getByLabel("Stille uren: geen e-mail tussen").check();
   await form.getByLabel("Van", { exact: true }).fill("21:00");
@@ -444,7 +446,6 @@ test("notification preferences and the calendar feed link", async () => {
   await page.getByRole("status").filter({ hasText: "Je meldingen zijn opgeslagen." }).waitFor();
   await page.reload();
   await page.locator("#rate-note").filter({ hasText: "per uur" }).waitFor();
-  await shot(page, "profile-after-reload");
   await eventually("saved preferences", async () => (await page.getByLabel("Nieuwe oproep die bij je past").inputValue()) === "digest");
   assert.equal(await page.getByLabel("Tot", { exact: true }).first().inputValue(), "07:30");
 
