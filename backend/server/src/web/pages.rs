@@ -108,6 +108,31 @@ async fn require_session(state: &AppState, req: &HttpRequest) -> Result<WebSessi
     session::current(state, req).await.ok_or_else(|| see_other("/login"))
 }
 
+const PRACTICE: &[&str] = &["practice_manager"];
+const WORKER: &[&str] = &["worker"];
+const REGION: &[&str] = &["coordinator", "admin"];
+const PRACTICE_OR_REGION: &[&str] = &["practice_manager", "coordinator", "admin"];
+const ANYONE: &[&str] = &[];
+
+/// A signed-in page: `render` runs for someone with one of `roles` (anyone
+/// signed in when empty); a visitor is sent to sign in, another role gets
+/// the "this page belongs to another role" page.
+async fn signed_in_page(
+    state: &AppState,
+    req: &HttpRequest,
+    roles: &[&str],
+    render: impl AsyncFnOnce(WebSession) -> HttpResponse,
+) -> HttpResponse {
+    let s = match require_session(state, req).await {
+        Ok(s) => s,
+        Err(r) => return r,
+    };
+    if !roles.is_empty() && !roles.iter().any(|r| s.has_role(r)) {
+        return forbidden(req, &s);
+    }
+    render(s).await
+}
+
 #[derive(Template)]
 #[template(path = "message.html")]
 struct MessagePage {
@@ -486,22 +511,22 @@ struct PracticePage {
 
 #[get("/app/practice")]
 async fn practice(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let s = match require_session(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if !s.has_role("practice_manager") {
-        return forbidden(&req, &s);
-    }
-    let practices = managed_practices(&state, &s).await;
-    let c = chrome(&req, Some(&s), "practice.title", "practice", json!({ "practices": named(&practices) }));
-    html(PracticePage {
-        c,
-        practices,
-        professions: Profession::ALL.iter().filter(|p| **p != Profession::PracticeManager).map(|p| p.code()).collect(),
-        kinds: ShiftKind::ALL.iter().map(|k| k.code()).collect(),
-        engagements: EngagementType::ALL.iter().map(|e| e.code()).collect(),
+    signed_in_page(&state, &req, PRACTICE, async |s| {
+        let practices = managed_practices(&state, &s).await;
+        let c = chrome(&req, Some(&s), "practice.title", "practice", json!({ "practices": named(&practices) }));
+        html(PracticePage {
+            c,
+            practices,
+            professions: Profession::ALL
+                .iter()
+                .filter(|p| **p != Profession::PracticeManager)
+                .map(|p| p.code())
+                .collect(),
+            kinds: ShiftKind::ALL.iter().map(|k| k.code()).collect(),
+            engagements: EngagementType::ALL.iter().map(|e| e.code()).collect(),
+        })
     })
+    .await
 }
 
 #[derive(Template)]
@@ -513,20 +538,21 @@ struct CallPage {
 
 #[get("/app/practice/calls/{id}")]
 async fn practice_call(state: web::Data<AppState>, req: HttpRequest, path: web::Path<String>) -> HttpResponse {
-    let s = match require_session(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if !s.has_role("practice_manager") && !s.has_role("coordinator") && !s.has_role("admin") {
-        return forbidden(&req, &s);
-    }
-    let Ok(shift_id) = path.into_inner().parse::<Uuid>() else {
-        return message(&req, Some(&s), StatusCode::NOT_FOUND, "error.title", "err.not_found");
-    };
-    let practices = managed_practices(&state, &s).await;
-    let c =
-        chrome(&req, Some(&s), "call.title", "call", json!({ "shift_id": shift_id, "practices": named(&practices) }));
-    html(CallPage { c, shift_id })
+    signed_in_page(&state, &req, PRACTICE_OR_REGION, async |s| {
+        let Ok(shift_id) = path.into_inner().parse::<Uuid>() else {
+            return message(&req, Some(&s), StatusCode::NOT_FOUND, "error.title", "err.not_found");
+        };
+        let practices = managed_practices(&state, &s).await;
+        let c = chrome(
+            &req,
+            Some(&s),
+            "call.title",
+            "call",
+            json!({ "shift_id": shift_id, "practices": named(&practices) }),
+        );
+        html(CallPage { c, shift_id })
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -538,16 +564,12 @@ struct FavouritesPage {
 
 #[get("/app/practice/favourites")]
 async fn favourites(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let s = match require_session(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if !s.has_role("practice_manager") {
-        return forbidden(&req, &s);
-    }
-    let practices = managed_practices(&state, &s).await;
-    let c = chrome(&req, Some(&s), "favourites.title", "favourites", json!({ "practices": named(&practices) }));
-    html(FavouritesPage { c, practices })
+    signed_in_page(&state, &req, PRACTICE, async |s| {
+        let practices = managed_practices(&state, &s).await;
+        let c = chrome(&req, Some(&s), "favourites.title", "favourites", json!({ "practices": named(&practices) }));
+        html(FavouritesPage { c, practices })
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -560,16 +582,12 @@ struct StaffPage {
 /// A practice offers its own staff's free hours to other practices.
 #[get("/app/practice/staff")]
 async fn staff(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let s = match require_session(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if !s.has_role("practice_manager") {
-        return forbidden(&req, &s);
-    }
-    let practices = managed_practices(&state, &s).await;
-    let c = chrome(&req, Some(&s), "staff.title", "staff", json!({ "practices": named(&practices) }));
-    html(StaffPage { c, practices })
+    signed_in_page(&state, &req, PRACTICE, async |s| {
+        let practices = managed_practices(&state, &s).await;
+        let c = chrome(&req, Some(&s), "staff.title", "staff", json!({ "practices": named(&practices) }));
+        html(StaffPage { c, practices })
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -587,41 +605,33 @@ const HOURS_STATUSES: &[&str] = &["not_submitted", "submitted", "approved", "ame
 /// Hours worked: the practice approves or amends them.
 #[get("/app/practice/hours")]
 async fn practice_hours(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let s = match require_session(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if !s.has_role("practice_manager") {
-        return forbidden(&req, &s);
-    }
-    let c = chrome(&req, Some(&s), "hours.approve_title", "hours", json!({ "mode": "practice" }));
-    html(HoursPage {
-        c,
-        intro: "hours.approve_intro",
-        statuses: HOURS_STATUSES,
-        default_status: "submitted",
-        is_practice: true,
+    signed_in_page(&state, &req, PRACTICE, async |s| {
+        let c = chrome(&req, Some(&s), "hours.approve_title", "hours", json!({ "mode": "practice" }));
+        html(HoursPage {
+            c,
+            intro: "hours.approve_intro",
+            statuses: HOURS_STATUSES,
+            default_status: "submitted",
+            is_practice: true,
+        })
     })
+    .await
 }
 
 /// Hours worked: the worker submits them after the shift.
 #[get("/app/worker/hours")]
 async fn worker_hours(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let s = match require_session(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if !s.has_role("worker") {
-        return forbidden(&req, &s);
-    }
-    let c = chrome(&req, Some(&s), "hours.submit_title", "hours", json!({ "mode": "worker" }));
-    html(HoursPage {
-        c,
-        intro: "hours.submit_intro",
-        statuses: HOURS_STATUSES,
-        default_status: "not_submitted",
-        is_practice: false,
+    signed_in_page(&state, &req, WORKER, async |s| {
+        let c = chrome(&req, Some(&s), "hours.submit_title", "hours", json!({ "mode": "worker" }));
+        html(HoursPage {
+            c,
+            intro: "hours.submit_intro",
+            statuses: HOURS_STATUSES,
+            default_status: "not_submitted",
+            is_practice: false,
+        })
     })
+    .await
 }
 
 #[derive(Template)]
@@ -635,13 +645,12 @@ struct SecondmentsPage {
 /// ones step by step.
 #[get("/app/secondments")]
 async fn secondments(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let s = match require_session(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let orgs = if s.has_role("coordinator") { coordinated_orgs(&state, &s).await } else { Vec::new() };
-    let c = chrome(&req, Some(&s), "secondments.title", "secondments", json!({ "orgs": named(&orgs) }));
-    html(SecondmentsPage { c, orgs })
+    signed_in_page(&state, &req, ANYONE, async |s| {
+        let orgs = if s.has_role("coordinator") { coordinated_orgs(&state, &s).await } else { Vec::new() };
+        let c = chrome(&req, Some(&s), "secondments.title", "secondments", json!({ "orgs": named(&orgs) }));
+        html(SecondmentsPage { c, orgs })
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -652,15 +661,11 @@ struct WorkerPage {
 
 #[get("/app/worker")]
 async fn worker(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let s = match require_session(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if !s.has_role("worker") {
-        return forbidden(&req, &s);
-    }
-    let c = chrome(&req, Some(&s), "worker.title", "worker", json!({}));
-    html(WorkerPage { c })
+    signed_in_page(&state, &req, WORKER, async |s| {
+        let c = chrome(&req, Some(&s), "worker.title", "worker", json!({}));
+        html(WorkerPage { c })
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -671,15 +676,11 @@ struct AvailabilityPage {
 
 #[get("/app/worker/availability")]
 async fn availability(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let s = match require_session(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if !s.has_role("worker") {
-        return forbidden(&req, &s);
-    }
-    let c = chrome(&req, Some(&s), "availability.title", "availability", json!({}));
-    html(AvailabilityPage { c })
+    signed_in_page(&state, &req, WORKER, async |s| {
+        let c = chrome(&req, Some(&s), "availability.title", "availability", json!({}));
+        html(AvailabilityPage { c })
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -692,16 +693,12 @@ struct RegionPage {
 
 #[get("/app/region")]
 async fn region(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let s = match require_session(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    if !s.has_role("coordinator") && !s.has_role("admin") {
-        return forbidden(&req, &s);
-    }
-    let orgs = coordinated_orgs(&state, &s).await;
-    let c = chrome(&req, Some(&s), "region.title", "region", json!({ "orgs": named(&orgs) }));
-    html(RegionPage { c, orgs, professions: Profession::ALL.iter().map(|p| p.code()).collect() })
+    signed_in_page(&state, &req, REGION, async |s| {
+        let orgs = coordinated_orgs(&state, &s).await;
+        let c = chrome(&req, Some(&s), "region.title", "region", json!({ "orgs": named(&orgs) }));
+        html(RegionPage { c, orgs, professions: Profession::ALL.iter().map(|p| p.code()).collect() })
+    })
+    .await
 }
 
 #[derive(Template)]
@@ -719,37 +716,42 @@ struct ProfilePage {
 
 #[get("/app/profile")]
 async fn profile(state: web::Data<AppState>, req: HttpRequest) -> HttpResponse {
-    let s = match require_session(&state, &req).await {
-        Ok(s) => s,
-        Err(r) => return r,
-    };
-    let c = chrome(&req, Some(&s), "profile.title", "profile", json!({}));
-    // Workers see their own registrations and where each stands.
-    let id = s.user.id;
-    let scope = Scope::User { user_id: id, orgs: Vec::new() };
-    let registrations = if s.has_role("worker") {
-        match state
-            .db
-            .tx(&scope, async |c| pb_store::workers::registrations_of(c, id).await.map_err(ApiError::from))
-            .await
-        {
-            Ok(r) => r,
-            Err(e) => {
-                tracing::error!(error = %e, "registrations of a web user");
-                return message(&req, Some(&s), StatusCode::SERVICE_UNAVAILABLE, "error.title", "err.internal_error");
+    signed_in_page(&state, &req, ANYONE, async |s| {
+        let c = chrome(&req, Some(&s), "profile.title", "profile", json!({}));
+        // Workers see their own registrations and where each stands.
+        let id = s.user.id;
+        let scope = Scope::User { user_id: id, orgs: Vec::new() };
+        let registrations = if s.has_role("worker") {
+            match state
+                .db
+                .tx(&scope, async |c| pb_store::workers::registrations_of(c, id).await.map_err(ApiError::from))
+                .await
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::error!(error = %e, "registrations of a web user");
+                    return message(
+                        &req,
+                        Some(&s),
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "error.title",
+                        "err.internal_error",
+                    );
+                }
             }
-        }
-    } else {
-        Vec::new()
-    };
-    html(ProfilePage {
-        registrations,
-        c,
-        name: s.user.name.clone(),
-        email: s.user.email.clone(),
-        is_worker: s.has_role("worker"),
-        registers: Register::ALL.iter().map(|r| r.code()).collect(),
-        notify_kinds: crate::notify::PREFERENCE_KINDS.iter().map(|(k, _)| *k).collect(),
-        modes: ["instant", "digest", "off"],
+        } else {
+            Vec::new()
+        };
+        html(ProfilePage {
+            registrations,
+            c,
+            name: s.user.name.clone(),
+            email: s.user.email.clone(),
+            is_worker: s.has_role("worker"),
+            registers: Register::ALL.iter().map(|r| r.code()).collect(),
+            notify_kinds: crate::notify::PREFERENCE_KINDS.iter().map(|(k, _)| *k).collect(),
+            modes: ["instant", "digest", "off"],
+        })
     })
+    .await
 }
