@@ -20,6 +20,7 @@
 //! release or horizon move offers what was missed.
 
 use actix_web::web;
+use futures_util::FutureExt;
 use std::collections::{HashMap, VecDeque};
 use std::sync::Mutex;
 use tokio::sync::{watch, Notify};
@@ -144,7 +145,12 @@ pub fn start(state: &web::Data<AppState>) -> Workers {
                         state.refresher.work.notified().await;
                         continue;
                     };
-                    crate::matching::refresh_after_change(&state, user).await;
+                    // A panic must not leave this person marked running for
+                    // good, nor cost the process a worker.
+                    let refresh = crate::matching::refresh_after_change(&state, user);
+                    if std::panic::AssertUnwindSafe(refresh).catch_unwind().await.is_err() {
+                        tracing::error!(user = %user, "re-matching a person panicked");
+                    }
                     state.refresher.done(user);
                 }
             })
