@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use crate::auth::to_domain_agreement;
 use crate::error::ApiError;
+pub use crate::refresher::Kind;
 use crate::state::AppState;
 
 /// The live index behind matching: in-process (one node) or Redis (several).
@@ -422,6 +423,12 @@ pub async fn withdraw_offers(conn: &mut AsyncPgConnection, s: &Shift, reason: &s
 /// that matter) and writes in one: calls they already hold a live offer on
 /// are not offered again (`record_offers` would change nothing for them).
 pub async fn refresh_worker(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    refresh_worker_of(state, user_id, Kind::Full).await
+}
+
+/// [`refresh_worker`], or with [`Kind::Narrowed`] only its re-index and the
+/// re-check of the offers held (the person got busier: no call can newly fit).
+pub async fn refresh_worker_of(state: &AppState, user_id: Uuid, kind: Kind) -> Result<Vec<Uuid>, ApiError> {
     let now = Utc::now();
     let loaded = state.db.tx(&Scope::System, async |c| candidates::load(c, Some(&[user_id]), now).await).await?;
     let Some(me) = loaded.into_iter().next() else {
@@ -450,7 +457,10 @@ pub async fn refresh_worker(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>
     let (open, held, contexts) = state
         .db
         .tx(&Scope::System, async |c| -> Result<_, ApiError> {
-            let open = shifts::open_in_horizon(c, Some(professions), now, 1000).await?;
+            let open = match kind {
+                Kind::Full => shifts::open_in_horizon(c, Some(professions), now, 1000).await?,
+                Kind::Narrowed => Vec::new(),
+            };
             let held_ids: Vec<Uuid> =
                 shifts::live_offers_of_user(c, user_id).await?.iter().map(|o| o.shift_id).collect();
             let held = shifts::find_many(c, &held_ids).await?;
@@ -668,7 +678,12 @@ impl ContextCache {
 /// returned: the change itself stands, and the next change or index rebuild
 /// catches up.
 pub async fn refresh_after_change(state: &AppState, user_id: Uuid) {
-    if let Err(e) = refresh_worker(state, user_id).await {
+    refresh_after_change_of(state, user_id, Kind::Full).await
+}
+
+/// [`refresh_after_change`] of a given kind (see [`refresh_worker_of`]).
+pub async fn refresh_after_change_of(state: &AppState, user_id: Uuid, kind: Kind) {
+    if let Err(e) = refresh_worker_of(state, user_id, kind).await {
         tracing::warn!(error = %e, "could not refresh a person's matches after a change");
     }
 }
@@ -676,12 +691,13 @@ pub async fn refresh_after_change(state: &AppState, user_id: Uuid) {
 /// After a committed booking (or cancellation) of a person: re-index them
 /// now, so calls matched from here on see the change, and re-match them in
 /// the background, so the answer does not wait for that (see `refresher`).
+/// `Kind::Narrowed` when the change only made them busier (a booking).
 /// Failures are logged, as in [`refresh_after_change`].
-pub async fn refresh_in_background(state: &AppState, user_id: Uuid) {
+pub async fn refresh_in_background(state: &AppState, user_id: Uuid, kind: Kind) {
     if let Err(e) = reindex(state, user_id).await {
         tracing::warn!(error = %e, "could not re-index a person after a change");
     }
-    state.refresher.schedule(user_id);
+    state.refresher.schedule(user_id, kind);
 }
 
 /// Re-read one person from Postgres into the live index (or take them out of

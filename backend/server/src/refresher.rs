@@ -29,12 +29,24 @@ use uuid::Uuid;
 
 use crate::state::AppState;
 
+/// How much of a refresh a change needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// The person became busier (a booking, a secondment's working days):
+    /// they can only fit fewer calls, so only the offers they hold are
+    /// re-checked; no open call is newly offered.
+    Narrowed,
+    /// Anything else (a cancellation frees time): re-index, re-check and
+    /// offer every open call they now fit.
+    Full,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Entry {
     /// Waiting in the queue.
-    Queued,
+    Queued(Kind),
     /// Being refreshed; `again` when a change arrived meanwhile.
-    Running { again: bool },
+    Running { again: Option<Kind> },
 }
 
 #[derive(Default)]
@@ -64,14 +76,14 @@ impl Refresher {
     }
 
     /// Re-match `user` soon. Call after the change has committed. Never
-    /// blocks and never fails.
-    pub fn schedule(&self, user: Uuid) {
+    /// blocks and never fails. Coalesced changes get the larger kind.
+    pub fn schedule(&self, user: Uuid, kind: Kind) {
         let mut inner = self.lock();
         match inner.entries.get_mut(&user) {
-            Some(Entry::Queued) => {}
-            Some(Entry::Running { again }) => *again = true,
+            Some(Entry::Queued(k)) => *k = (*k).max(kind),
+            Some(Entry::Running { again }) => *again = Some(again.map_or(kind, |k| k.max(kind))),
             None => {
-                inner.entries.insert(user, Entry::Queued);
+                inner.entries.insert(user, Entry::Queued(kind));
                 inner.queue.push_back(user);
                 self.pending.send_modify(|n| *n += 1);
                 self.work.notify_one();
@@ -80,18 +92,22 @@ impl Refresher {
     }
 
     /// The next person to refresh, marked running; `None` when the queue is empty.
-    fn take(&self) -> Option<Uuid> {
+    fn take(&self) -> Option<(Uuid, Kind)> {
         let mut inner = self.lock();
         let user = inner.queue.pop_front()?;
-        inner.entries.insert(user, Entry::Running { again: false });
-        Some(user)
+        let kind = match inner.entries.get(&user) {
+            Some(Entry::Queued(k)) => *k,
+            _ => Kind::Full,
+        };
+        inner.entries.insert(user, Entry::Running { again: None });
+        Some((user, kind))
     }
 
     /// A refresh of `user` ended: queue them again if a change came in meanwhile.
     fn done(&self, user: Uuid) {
         let mut inner = self.lock();
-        if inner.entries.get(&user) == Some(&Entry::Running { again: true }) {
-            inner.entries.insert(user, Entry::Queued);
+        if let Some(Entry::Running { again: Some(kind) }) = inner.entries.get(&user).copied() {
+            inner.entries.insert(user, Entry::Queued(kind));
             inner.queue.push_back(user);
             self.work.notify_one();
         } else {
@@ -141,13 +157,13 @@ pub fn start(state: &web::Data<AppState>) -> Workers {
             let state = state.clone();
             tokio::spawn(async move {
                 loop {
-                    let Some(user) = state.refresher.take() else {
+                    let Some((user, kind)) = state.refresher.take() else {
                         state.refresher.work.notified().await;
                         continue;
                     };
                     // A panic must not leave this person marked running for
                     // good, nor cost the process a worker.
-                    let refresh = crate::matching::refresh_after_change(&state, user);
+                    let refresh = crate::matching::refresh_after_change_of(&state, user, kind);
                     if std::panic::AssertUnwindSafe(refresh).catch_unwind().await.is_err() {
                         tracing::error!(user = %user, "re-matching a person panicked");
                     }
@@ -167,37 +183,49 @@ mod tests {
     fn a_person_is_queued_once_and_a_change_during_their_refresh_runs_it_again() {
         let r = Refresher::default();
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
-        r.schedule(a);
-        r.schedule(a);
-        r.schedule(b);
+        r.schedule(a, Kind::Narrowed);
+        r.schedule(a, Kind::Narrowed);
+        r.schedule(b, Kind::Full);
         assert_eq!(r.pending(), 2);
-        assert_eq!(r.take(), Some(a));
-        // A change while a's refresh runs: one more run, not two.
-        r.schedule(a);
-        r.schedule(a);
+        assert_eq!(r.take(), Some((a, Kind::Narrowed)));
+        // Changes while a's refresh runs: one more run, not two, of the larger kind.
+        r.schedule(a, Kind::Full);
+        r.schedule(a, Kind::Narrowed);
         r.done(a);
         assert_eq!(r.pending(), 2);
-        assert_eq!(r.take(), Some(b));
+        assert_eq!(r.take(), Some((b, Kind::Full)));
         r.done(b);
-        assert_eq!(r.take(), Some(a));
+        assert_eq!(r.take(), Some((a, Kind::Full)));
         assert_eq!(r.take(), None);
         r.done(a);
         assert_eq!(r.pending(), 0);
         assert!(r.lock().entries.is_empty());
     }
 
+    #[test]
+    fn a_queued_narrow_refresh_widens_when_a_full_one_is_asked_for() {
+        let r = Refresher::default();
+        let a = Uuid::new_v4();
+        r.schedule(a, Kind::Narrowed);
+        r.schedule(a, Kind::Full);
+        r.schedule(a, Kind::Narrowed);
+        assert_eq!(r.take(), Some((a, Kind::Full)));
+        r.done(a);
+        assert_eq!(r.pending(), 0);
+    }
+
     #[tokio::test]
     async fn idle_waits_for_the_last_scheduled_refresh() {
         let r = std::sync::Arc::new(Refresher::default());
         let a = Uuid::new_v4();
-        r.schedule(a);
+        r.schedule(a, Kind::Full);
         let waiter = tokio::spawn({
             let r = r.clone();
             async move { r.idle().await }
         });
         tokio::task::yield_now().await;
         assert!(!waiter.is_finished());
-        assert_eq!(r.take(), Some(a));
+        assert_eq!(r.take(), Some((a, Kind::Full)));
         r.done(a);
         tokio::time::timeout(std::time::Duration::from_secs(5), waiter).await.unwrap().unwrap();
     }
