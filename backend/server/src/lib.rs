@@ -19,6 +19,7 @@ pub mod matching;
 pub mod notify;
 pub mod openapi;
 pub mod realtime;
+pub mod refresher;
 pub mod secrets;
 pub mod serve;
 pub mod state;

@@ -26,6 +26,7 @@ use uuid::Uuid;
 
 use crate::auth::to_domain_agreement;
 use crate::error::ApiError;
+pub use crate::refresher::Kind;
 use crate::state::AppState;
 
 /// The live index behind matching: in-process (one node) or Redis (several).
@@ -157,12 +158,21 @@ impl CallContext {
 }
 
 pub async fn call_context(conn: &mut AsyncPgConnection, s: &Shift) -> Result<CallContext, StoreError> {
+    practice_context(conn, s.org_id, s.practice_id).await
+}
+
+/// The context of every call of one practice (of RHO `org_id`).
+pub async fn practice_context(
+    conn: &mut AsyncPgConnection,
+    org_id: Uuid,
+    practice_id: Uuid,
+) -> Result<CallContext, StoreError> {
     use pb_store::schema::organisations;
-    let agreements = orgs::agreements_touching(conn, &[s.org_id]).await?.into_iter().map(to_domain_agreement).collect();
-    let favourites = relations::favourites(conn, s.practice_id).await?.into_iter().map(|f| f.user_id).collect();
-    let blocked = relations::blocked_by_practice(conn, s.practice_id).await?;
-    let min_rest: i32 = organisations::table.find(s.org_id).select(organisations::min_rest_minutes).first(conn).await?;
-    let hagro_practices = relations::hagro_practices(conn, s.practice_id).await?;
+    let agreements = orgs::agreements_touching(conn, &[org_id]).await?.into_iter().map(to_domain_agreement).collect();
+    let favourites = relations::favourites(conn, practice_id).await?.into_iter().map(|f| f.user_id).collect();
+    let blocked = relations::blocked_by_practice(conn, practice_id).await?;
+    let min_rest: i32 = organisations::table.find(org_id).select(organisations::min_rest_minutes).first(conn).await?;
+    let hagro_practices = relations::hagro_practices(conn, practice_id).await?;
     Ok(CallContext {
         agreements,
         relations: PracticeRelations {
@@ -184,18 +194,29 @@ pub struct TieredMatch {
 
 /// Ranked candidates for a call, each with its release tier.
 pub async fn ranked(state: &AppState, s: &Shift) -> Result<Vec<TieredMatch>, ApiError> {
-    let spec = call_spec(s)?;
     let ctx = state.db.tx(&Scope::System, async |c| call_context(c, s).await).await?;
-    let matches = match state.index.candidates(&spec, &ctx.domain()).await {
+    let matches = search(state, s, &ctx).await?;
+    let ids: Vec<Uuid> = matches.iter().map(|m| m.worker_id).collect();
+    let facts = state.db.tx(&Scope::System, async |c| worker_facts(c, &ids).await).await?;
+    Ok(tiered(s, &ctx, matches, &facts))
+}
+
+/// Ask the live index for a call's ranked matches (rebuilding it first when it lost its data).
+pub async fn search(state: &AppState, s: &Shift, ctx: &CallContext) -> Result<Vec<Match>, ApiError> {
+    let spec = call_spec(s)?;
+    Ok(match state.index.candidates(&spec, &ctx.domain()).await {
         Err(IndexError::Lost) => {
             rebuild(state).await?;
             state.index.candidates(&spec, &ctx.domain()).await.map_err(MatchError::from)?
         }
         other => other.map_err(MatchError::from)?,
-    };
-    let ids: Vec<Uuid> = matches.iter().map(|m| m.worker_id).collect();
-    let facts = state.db.tx(&Scope::System, async |c| worker_facts(c, &ids).await).await?;
-    Ok(matches
+    })
+}
+
+/// Attach to each match the tier in which the call reaches them, from
+/// [`worker_facts`] about the matched people.
+pub fn tiered(s: &Shift, ctx: &CallContext, matches: Vec<Match>, facts: &[WorkerFacts]) -> Vec<TieredMatch> {
+    matches
         .into_iter()
         .map(|m| {
             let (employer, orgs) =
@@ -207,14 +228,14 @@ pub async fn ranked(state: &AppState, s: &Shift) -> Result<Vec<TieredMatch>, Api
             );
             TieredMatch { m, tier }
         })
-        .collect())
+        .collect()
 }
 
 /// (worker, employer practice, RHOs) for tiering.
-async fn worker_facts(
-    conn: &mut AsyncPgConnection,
-    ids: &[Uuid],
-) -> Result<Vec<(Uuid, Option<Uuid>, Vec<Uuid>)>, StoreError> {
+pub type WorkerFacts = (Uuid, Option<Uuid>, Vec<Uuid>);
+
+/// What tiering needs to know about matched people.
+pub async fn worker_facts(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<Vec<WorkerFacts>, StoreError> {
     use pb_store::schema::{memberships, worker_profiles};
     let employers: Vec<(Uuid, Option<Uuid>)> = worker_profiles::table
         .filter(worker_profiles::user_id.eq_any(ids.to_vec()))
@@ -290,13 +311,16 @@ fn same_terms(a: &Shift, b: &Shift) -> bool {
 /// Record offers and announce them, in one transaction with the call locked:
 /// nothing is offered for a call that stopped being open, or whose terms
 /// changed since `matched_against` was read (whoever changed it matches it
-/// again). Returns the people newly offered, and who must be poked after commit.
+/// again). The tiering facts of the matched people are read in the same
+/// transaction; only those within the released tier are offered. Returns the
+/// people newly offered, and who must be poked after commit.
 async fn record_and_announce(
     state: &AppState,
     matched_against: &Shift,
-    offers: Vec<NewOffer>,
+    ctx: &CallContext,
+    matches: Vec<Match>,
 ) -> Result<(Vec<Uuid>, Vec<Uuid>), ApiError> {
-    if offers.is_empty() {
+    if matches.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
     let shift_id = matched_against.id;
@@ -307,6 +331,17 @@ async fn record_and_announce(
             if current.status != "open" || !same_terms(&current, matched_against) {
                 return Ok((Vec::new(), Vec::new()));
             }
+            let ids: Vec<Uuid> = matches.iter().map(|m| m.worker_id).collect();
+            let facts = worker_facts(c, &ids).await?;
+            let released = Tier::from_level(current.released_tier).unwrap_or(Tier::Inner);
+            let offers: Vec<NewOffer> = tiered(&current, ctx, matches, &facts)
+                .iter()
+                .filter(|t| t.tier <= released)
+                .map(NewOffer::of)
+                .collect();
+            if offers.is_empty() {
+                return Ok((Vec::new(), Vec::new()));
+            }
             let rows: Vec<(Uuid, i16, i32)> = offers
                 .iter()
                 .map(|o| (o.user_id, o.tier.level(), o.score.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32))
@@ -315,13 +350,19 @@ async fn record_and_announce(
             if new.is_empty() {
                 return Ok((Vec::new(), Vec::new()));
             }
+            // One statement for every offer event, however many people.
             let summary = call_summary(&current);
-            for o in offers.iter().filter(|o| new.contains(&o.user_id)) {
-                let mut payload = summary.clone();
-                payload["reasons"] = o.reasons.clone();
-                payload["distance_km"] = json!(o.distance_km);
-                events::append(c, o.user_id, "offer", Some(shift_id), payload).await?;
-            }
+            let rows: Vec<events::NewEvent> = offers
+                .iter()
+                .filter(|o| new.contains(&o.user_id))
+                .map(|o| {
+                    let mut payload = summary.clone();
+                    payload["reasons"] = o.reasons.clone();
+                    payload["distance_km"] = json!(o.distance_km);
+                    events::NewEvent { recipient: o.user_id, kind: "offer", shift_id: Some(shift_id), payload }
+                })
+                .collect();
+            events::append_rows(c, &rows).await?;
             let managers = practice_managers(c, current.practice_id).await?;
             let payload = json!({ "shift_id": shift_id, "new_candidates": new.len(), "tier": current.released_tier });
             events::append_many(c, &managers, "candidates", Some(shift_id), payload).await?;
@@ -338,14 +379,25 @@ async fn record_and_announce(
 /// Offer an open call to everyone who fits within its released tier and has
 /// not been offered it yet. Returns the people newly offered.
 pub async fn offer_call(state: &AppState, shift_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
-    let s = state.db.tx(&Scope::System, async |c| shifts::find(c, shift_id).await.map_err(ApiError::from)).await?;
-    if s.status != "open" {
-        return Ok(Vec::new());
-    }
-    let released = Tier::from_level(s.released_tier).unwrap_or(Tier::Inner);
-    let offers: Vec<NewOffer> =
-        ranked(state, &s).await?.iter().filter(|t| t.tier <= released).map(NewOffer::of).collect();
-    let (new, recipients) = record_and_announce(state, &s, offers).await?;
+    let (s, ctx) = state
+        .db
+        .tx(&Scope::System, async |c| -> Result<_, StoreError> {
+            let s = shifts::find(c, shift_id).await?;
+            if s.status != "open" {
+                return Ok((s, None));
+            }
+            let ctx = call_context(c, &s).await?;
+            Ok((s, Some(ctx)))
+        })
+        .await?;
+    let Some(ctx) = ctx else { return Ok(Vec::new()) };
+    offer_matched(state, &s, &ctx).await
+}
+
+/// Offer a call whose row and context the caller has just read or written.
+async fn offer_matched(state: &AppState, s: &Shift, ctx: &CallContext) -> Result<Vec<Uuid>, ApiError> {
+    let matches = search(state, s, ctx).await?;
+    let (new, recipients) = record_and_announce(state, s, ctx, matches).await?;
     if !recipients.is_empty() {
         crate::realtime::notify(state, recipients).await;
     }
@@ -362,8 +414,21 @@ pub async fn withdraw_offers(conn: &mut AsyncPgConnection, s: &Shift, reason: &s
     Ok(holders)
 }
 
-/// Re-index one person from Postgres and offer them every open call they now fit.
+/// Re-index one person from Postgres, withdraw the offers they no longer fit
+/// and offer them every open call they now fit. Returns the calls newly
+/// offered.
+///
+/// Reads in one transaction (the open calls of their professions in the
+/// horizon, the calls they hold offers on, the contexts of the practices
+/// that matter) and writes in one: calls they already hold a live offer on
+/// are not offered again (`record_offers` would change nothing for them).
 pub async fn refresh_worker(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>, ApiError> {
+    refresh_worker_of(state, user_id, Kind::Full).await
+}
+
+/// [`refresh_worker`], or with [`Kind::Narrowed`] only its re-index and the
+/// re-check of the offers held (the person got busier: no call can newly fit).
+pub async fn refresh_worker_of(state: &AppState, user_id: Uuid, kind: Kind) -> Result<Vec<Uuid>, ApiError> {
     let now = Utc::now();
     let loaded = state.db.tx(&Scope::System, async |c| candidates::load(c, Some(&[user_id]), now).await).await?;
     let Some(me) = loaded.into_iter().next() else {
@@ -372,15 +437,9 @@ pub async fn refresh_worker(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>
         let withdrawn = state
             .db
             .tx(&Scope::System, async |c| -> Result<Vec<Uuid>, StoreError> {
-                let mut gone = Vec::new();
-                for offer in shifts::live_offers_of_user(c, user_id).await? {
-                    if shifts::withdraw_offer(c, offer.shift_id, user_id).await? {
-                        let payload = json!({ "shift_id": offer.shift_id, "reason": "no_longer_fits" });
-                        events::append(c, user_id, "offer_withdrawn", Some(offer.shift_id), payload).await?;
-                        gone.push(offer.shift_id);
-                    }
-                }
-                Ok(gone)
+                let held: Vec<Uuid> =
+                    shifts::live_offers_of_user(c, user_id).await?.iter().map(|o| o.shift_id).collect();
+                withdraw_unfit_offers(c, user_id, &held).await
             })
             .await?;
         if !withdrawn.is_empty() {
@@ -391,24 +450,52 @@ pub async fn refresh_worker(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>
     ensure_intact(state).await?;
     state.index.upsert(me.candidate.clone()).await.map_err(MatchError::from)?;
 
-    // Open calls of their professions in the horizon: evaluate each directly.
+    // Open calls of their professions in the horizon, and the calls they hold
+    // offers on. Most open calls fail on rules that need no context (day,
+    // place, skills): their context is not read.
     let professions: Vec<String> = me.candidate.professions.iter().map(|p| p.code().to_owned()).collect();
-    let open =
-        state.db.tx(&Scope::System, async |c| shifts::open_in_horizon(c, Some(professions), now, 1000).await).await?;
-    // Offers they hold but no longer fit (availability removed, practice
-    // blocked, registration lapsed) are withdrawn.
-    withdraw_unfit(state, &me.candidate).await?;
+    let (open, held, contexts) = state
+        .db
+        .tx(&Scope::System, async |c| -> Result<_, ApiError> {
+            let open = match kind {
+                Kind::Full => shifts::open_in_horizon(c, Some(professions), now, 1000).await?,
+                Kind::Narrowed => Vec::new(),
+            };
+            let held_ids: Vec<Uuid> =
+                shifts::live_offers_of_user(c, user_id).await?.iter().map(|o| o.shift_id).collect();
+            let held = shifts::find_many(c, &held_ids).await?;
+            let mut contexts = ContextCache::default();
+            let open_and_new = open.iter().filter(|s| !held_ids.contains(&s.id));
+            for s in held.iter().filter(|s| s.status == "open").chain(open_and_new) {
+                if may_fit_in_some_context(&call_spec(s)?, &me.candidate) {
+                    contexts.read(c, s).await?;
+                }
+            }
+            Ok((open, held, contexts))
+        })
+        .await?;
 
-    let mut offered_calls = Vec::new();
-    let mut contexts = ContextCache::default();
+    // Offers they hold but no longer fit (availability removed, practice
+    // blocked, registration lapsed, booked at that time) are withdrawn.
+    let mut unfit = Vec::new();
+    for s in held.iter().filter(|s| s.status == "open") {
+        let spec = call_spec(s)?;
+        let fits = contexts
+            .get(s)
+            .is_some_and(|ctx| pb_domain::matching::evaluate(&spec, &me.candidate, &ctx.domain()).is_ok());
+        if !fits {
+            unfit.push(s.id);
+        }
+    }
+
+    // Open calls they fit, within the released tier, not held already.
+    let mut offers: Vec<(Shift, NewOffer)> = Vec::new();
     for s in open {
-        let spec = call_spec(&s)?;
-        // Most open calls fail on rules that need no context (day, place,
-        // skills): skip those without reading the call's context.
-        if !may_fit_in_some_context(&spec, &me.candidate) {
+        if held.iter().any(|h| h.id == s.id) {
             continue;
         }
-        let ctx = contexts.get(state, &s).await?;
+        let Some(ctx) = contexts.get(&s) else { continue };
+        let spec = call_spec(&s)?;
         let Ok(m) = pb_domain::matching::evaluate(&spec, &me.candidate, &ctx.domain()) else { continue };
         let tier = tier_of(
             ctx.relations.favourites.contains(&user_id),
@@ -425,13 +512,132 @@ pub async fn refresh_worker(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>
             reasons: serde_json::to_value(&m.reasons).unwrap_or_default(),
             distance_km: m.distance_km,
         };
-        let (_, recipients) = record_and_announce(state, &s, vec![offer]).await?;
-        if !recipients.is_empty() {
-            crate::realtime::notify(state, recipients).await;
-            offered_calls.push(s.id);
+        offers.push((s, offer));
+    }
+    if unfit.is_empty() && offers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let (withdrawn, offered, recipients) = state
+        .db
+        .tx(&Scope::System, async |c| -> Result<_, ApiError> {
+            let withdrawn = withdraw_unfit_offers(c, user_id, &unfit).await?;
+            let (offered, recipients) = record_and_announce_for(c, user_id, &offers).await?;
+            Ok((withdrawn, offered, recipients))
+        })
+        .await?;
+    let mut poke = recipients;
+    if !withdrawn.is_empty() && !poke.contains(&user_id) {
+        poke.push(user_id);
+    }
+    if !poke.is_empty() {
+        crate::realtime::notify(state, poke).await;
+    }
+    Ok(offered)
+}
+
+/// Withdraw one person's live offers on these calls and tell them, in the
+/// caller's transaction. Returns the calls whose offer was withdrawn.
+async fn withdraw_unfit_offers(
+    c: &mut AsyncPgConnection,
+    user_id: Uuid,
+    calls: &[Uuid],
+) -> Result<Vec<Uuid>, StoreError> {
+    let mut gone = Vec::new();
+    for &shift_id in calls {
+        if shifts::withdraw_offer(c, shift_id, user_id).await? {
+            gone.push(shift_id);
         }
     }
-    Ok(offered_calls)
+    let rows: Vec<events::NewEvent> = gone
+        .iter()
+        .map(|&shift_id| events::NewEvent {
+            recipient: user_id,
+            kind: "offer_withdrawn",
+            shift_id: Some(shift_id),
+            payload: json!({ "shift_id": shift_id, "reason": "no_longer_fits" }),
+        })
+        .collect();
+    events::append_rows(c, &rows).await?;
+    Ok(gone)
+}
+
+/// Offer one person several calls in the caller's transaction, with the
+/// calls locked (in id order): nothing is offered on a call that stopped
+/// being open or whose terms changed since it was matched. Returns the calls
+/// newly offered and who must be poked after commit.
+async fn record_and_announce_for(
+    c: &mut AsyncPgConnection,
+    user_id: Uuid,
+    offers: &[(Shift, NewOffer)],
+) -> Result<(Vec<Uuid>, Vec<Uuid>), ApiError> {
+    if offers.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let ids: Vec<Uuid> = offers.iter().map(|(s, _)| s.id).collect();
+    let current = shifts::find_many_for_update(c, &ids).await?;
+    let still: Vec<(&Shift, &NewOffer)> = offers
+        .iter()
+        .filter_map(|(matched, o)| {
+            let now = current.iter().find(|s| s.id == matched.id)?;
+            (now.status == "open" && same_terms(now, matched)).then_some((now, o))
+        })
+        .collect();
+    let rows: Vec<(Uuid, Uuid, i16, i32)> = still
+        .iter()
+        .map(|(s, o)| (s.id, s.org_id, o.tier.level(), o.score.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32))
+        .collect();
+    let new = shifts::record_offers_of_user(c, user_id, &rows).await?;
+    if new.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let practices: Vec<Uuid> = still.iter().filter(|(s, _)| new.contains(&s.id)).map(|(s, _)| s.practice_id).collect();
+    let managers = practice_managers_of(c, &practices).await?;
+    let mut events = Vec::new();
+    let mut recipients = vec![user_id];
+    for (s, o) in still.iter().filter(|(s, _)| new.contains(&s.id)) {
+        let mut payload = call_summary(s);
+        payload["reasons"] = o.reasons.clone();
+        payload["distance_km"] = json!(o.distance_km);
+        events.push(events::NewEvent { recipient: user_id, kind: "offer", shift_id: Some(s.id), payload });
+        let payload = json!({ "shift_id": s.id, "new_candidates": 1, "tier": s.released_tier });
+        for (m, _) in managers.iter().filter(|(_, p)| *p == s.practice_id) {
+            events.push(events::NewEvent {
+                recipient: *m,
+                kind: "candidates",
+                shift_id: Some(s.id),
+                payload: payload.clone(),
+            });
+            if !recipients.contains(m) {
+                recipients.push(*m);
+            }
+        }
+    }
+    events::append_rows(c, &events).await?;
+    for (s, _) in still.iter().filter(|(s, _)| new.contains(&s.id)) {
+        let shift_id = s.id;
+        crate::notify::enqueue(c, crate::notify::Notification::CallOffered { shift_id, user_ids: vec![user_id] })
+            .await?;
+        crate::notify::enqueue(c, crate::notify::Notification::FirstCandidates { shift_id }).await?;
+    }
+    Ok((new, recipients))
+}
+
+/// (manager, practice) for the practice managers of several practices.
+async fn practice_managers_of(
+    conn: &mut AsyncPgConnection,
+    practices: &[Uuid],
+) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
+    use pb_store::schema::memberships;
+    if practices.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows: Vec<(Uuid, Option<Uuid>)> = memberships::table
+        .filter(memberships::practice_id.eq_any(practices.to_vec()))
+        .filter(memberships::role.eq("practice_manager"))
+        .select((memberships::user_id, memberships::practice_id))
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().filter_map(|(u, p)| Some((u, p?))).collect())
 }
 
 /// Whether `cand` could fit `call` under some call context. The context
@@ -454,63 +660,17 @@ pub fn may_fit_in_some_context(call: &CallSpec, cand: &pb_domain::matching::Cand
 struct ContextCache(std::collections::HashMap<Uuid, CallContext>);
 
 impl ContextCache {
-    async fn get(&mut self, state: &AppState, s: &Shift) -> Result<&CallContext, StoreError> {
-        Ok(match self.0.entry(s.practice_id) {
-            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-            std::collections::hash_map::Entry::Vacant(e) => {
-                e.insert(state.db.tx(&Scope::System, async |c| call_context(c, s).await).await?)
-            }
-        })
+    /// Read the context of `s`'s practice unless it was read already.
+    async fn read(&mut self, c: &mut AsyncPgConnection, s: &Shift) -> Result<(), StoreError> {
+        if let std::collections::hash_map::Entry::Vacant(e) = self.0.entry(s.practice_id) {
+            e.insert(call_context(c, s).await?);
+        }
+        Ok(())
     }
-}
 
-/// Several calls in one query.
-async fn shifts_by_id(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<Vec<Shift>, StoreError> {
-    use pb_store::schema::shifts as t;
-    if ids.is_empty() {
-        return Ok(Vec::new());
+    fn get(&self, s: &Shift) -> Option<&CallContext> {
+        self.0.get(&s.practice_id)
     }
-    Ok(t::table.filter(t::id.eq_any(ids.to_vec())).select(Shift::as_select()).load(conn).await?)
-}
-
-async fn withdraw_unfit(state: &AppState, me: &pb_domain::matching::Candidate) -> Result<(), ApiError> {
-    let user_id = me.worker_id;
-    let calls = state
-        .db
-        .tx(&Scope::System, async |c| -> Result<Vec<Shift>, StoreError> {
-            let held: Vec<Uuid> = shifts::live_offers_of_user(c, user_id).await?.iter().map(|o| o.shift_id).collect();
-            shifts_by_id(c, &held).await
-        })
-        .await?;
-    let mut contexts = ContextCache::default();
-    for s in calls {
-        if s.status != "open" {
-            continue;
-        }
-        let spec = call_spec(&s)?;
-        // A rule that fails in every context fails in this one: no need to read it.
-        if may_fit_in_some_context(&spec, me) {
-            let ctx = contexts.get(state, &s).await?;
-            if pb_domain::matching::evaluate(&spec, me, &ctx.domain()).is_ok() {
-                continue;
-            }
-        }
-        let withdrawn = state
-            .db
-            .tx(&Scope::System, async |c| -> Result<bool, StoreError> {
-                if !shifts::withdraw_offer(c, s.id, user_id).await? {
-                    return Ok(false);
-                }
-                let payload = json!({ "shift_id": s.id, "reason": "no_longer_fits" });
-                events::append(c, user_id, "offer_withdrawn", Some(s.id), payload).await?;
-                Ok(true)
-            })
-            .await?;
-        if withdrawn {
-            crate::realtime::notify(state, vec![user_id]).await;
-        }
-    }
-    Ok(())
 }
 
 /// After a committed change to a person (profile, registrations, bookings,
@@ -518,8 +678,49 @@ async fn withdraw_unfit(state: &AppState, me: &pb_domain::matching::Candidate) -
 /// returned: the change itself stands, and the next change or index rebuild
 /// catches up.
 pub async fn refresh_after_change(state: &AppState, user_id: Uuid) {
-    if let Err(e) = refresh_worker(state, user_id).await {
+    refresh_after_change_of(state, user_id, Kind::Full).await
+}
+
+/// [`refresh_after_change`] of a given kind (see [`refresh_worker_of`]).
+pub async fn refresh_after_change_of(state: &AppState, user_id: Uuid, kind: Kind) {
+    if let Err(e) = refresh_worker_of(state, user_id, kind).await {
         tracing::warn!(error = %e, "could not refresh a person's matches after a change");
+    }
+}
+
+/// After a committed booking (or cancellation) of a person: re-index them
+/// now, so calls matched from here on see the change, and re-match them in
+/// the background, so the answer does not wait for that (see `refresher`).
+/// `Kind::Narrowed` when the change only made them busier (a booking).
+/// Failures are logged, as in [`refresh_after_change`].
+pub async fn refresh_in_background(state: &AppState, user_id: Uuid, kind: Kind) {
+    if let Err(e) = reindex(state, user_id).await {
+        tracing::warn!(error = %e, "could not re-index a person after a change");
+    }
+    state.refresher.schedule(user_id, kind);
+}
+
+/// Re-read one person from Postgres into the live index (or take them out of
+/// it); offers are left to [`refresh_worker`]. One read, no commit to wait for.
+pub async fn reindex(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
+    let now = Utc::now();
+    let loaded = state.db.tx(&Scope::System, async |c| candidates::load(c, Some(&[user_id]), now).await).await?;
+    match loaded.into_iter().next() {
+        Some(me) => {
+            ensure_intact(state).await?;
+            state.index.upsert(me.candidate).await.map_err(MatchError::from)?;
+        }
+        None => state.index.remove(user_id).await.map_err(MatchError::from)?,
+    }
+    Ok(())
+}
+
+/// Offer a call just posted: `saved` is the committed row, `ctx` its
+/// practice's context read by the posting request. Saves re-reading both.
+/// Failures are logged as in [`offer_call_after_commit`].
+pub async fn offer_posted_call(state: &AppState, saved: &Shift, ctx: &CallContext) {
+    if let Err(e) = offer_matched(state, saved, ctx).await {
+        tracing::warn!(error = %e, shift = %saved.id, "matching a committed call failed; it will be retried");
     }
 }
 

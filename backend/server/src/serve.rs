@@ -87,7 +87,7 @@ pub async fn build_state(config: Arc<Config>, app_url: &str) -> anyhow::Result<A
         ))),
         None => crate::matching::LiveIndex::InProcess(pb_live::InProcessIndex::new()),
     };
-    Ok(AppState { config, db, tokens, hasher, mailer, redis, realtime, index })
+    Ok(AppState { config, db, tokens, hasher, mailer, redis, realtime, index, refresher: Default::default() })
 }
 
 /// Load the demo region into an empty database. Returns whether it did.
@@ -153,6 +153,7 @@ pub struct Background {
     _realtime: crate::realtime::Tasks,
     _jobs: crate::jobs::Jobs,
     _notify: crate::notify::dispatch::Dispatcher,
+    _refresher: crate::refresher::Workers,
 }
 
 /// Fill the live index from Postgres, then start push delivery and the
@@ -172,5 +173,10 @@ pub async fn start_background(state: &web::Data<AppState>) -> anyhow::Result<Bac
     } else {
         crate::notify::dispatch::Dispatcher::none()
     };
-    Ok(Background { _realtime: crate::realtime::start(state), _jobs: crate::jobs::start(state), _notify: notify })
+    Ok(Background {
+        _realtime: crate::realtime::start(state),
+        _jobs: crate::jobs::start(state),
+        _notify: notify,
+        _refresher: crate::refresher::start(state),
+    })
 }

@@ -19,4 +19,6 @@ pub struct AppState {
     pub realtime: crate::realtime::Realtime,
     /// The live availability index behind matching (see `matching`).
     pub index: crate::matching::LiveIndex,
+    /// People to re-match in the background after a booking (see `refresher`).
+    pub refresher: crate::refresher::Refresher,
 }

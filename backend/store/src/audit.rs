@@ -44,23 +44,35 @@ impl NewAuditEntry {
 
 #[tracing::instrument(skip_all, fields(action = entry.action))]
 pub async fn record(conn: &mut AsyncPgConnection, entry: NewAuditEntry) -> Result<(), StoreError> {
-    diesel::insert_into(audit_log::table)
-        .values((
-            audit_log::action.eq(entry.action),
-            audit_log::subject_user_id.eq(entry.subject_user_id),
-            audit_log::actor_user_id.eq(entry.actor_user_id),
-            audit_log::on_behalf_of_org_id.eq(entry.on_behalf_of_org_id),
-            audit_log::agreement_id.eq(entry.agreement_id),
-            audit_log::outcome.eq(if entry.allowed { "allowed" } else { "denied" }),
-            audit_log::detail.eq(entry.detail),
-        ))
-        .execute(conn)
-        .await?;
+    record_many(conn, &[entry]).await
+}
+
+/// Several entries in one multi-row insert (ids follow the order of `entries`).
+#[tracing::instrument(skip_all, fields(entries = entries.len()))]
+pub async fn record_many(conn: &mut AsyncPgConnection, entries: &[NewAuditEntry]) -> Result<(), StoreError> {
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = entries
+        .iter()
+        .map(|entry| {
+            (
+                audit_log::action.eq(entry.action),
+                audit_log::subject_user_id.eq(entry.subject_user_id),
+                audit_log::actor_user_id.eq(entry.actor_user_id),
+                audit_log::on_behalf_of_org_id.eq(entry.on_behalf_of_org_id),
+                audit_log::agreement_id.eq(entry.agreement_id),
+                audit_log::outcome.eq(if entry.allowed { "allowed" } else { "denied" }),
+                audit_log::detail.eq(&entry.detail),
+            )
+        })
+        .collect();
+    diesel::insert_into(audit_log::table).values(rows).execute(conn).await?;
     Ok(())
 }
 
 /// Staff (`actor`) saw the data of these (person, RHO) pairs: one allowed
-/// entry per distinct pair, the actor's own data left out.
+/// entry per distinct pair, the actor's own data left out, in one insert.
 #[tracing::instrument(skip_all, fields(action))]
 pub async fn record_reads(
     conn: &mut AsyncPgConnection,
@@ -70,22 +82,19 @@ pub async fn record_reads(
     detail: serde_json::Value,
 ) -> Result<(), StoreError> {
     let seen: std::collections::BTreeSet<(Uuid, Uuid)> = seen.into_iter().filter(|(p, _)| *p != actor).collect();
-    for (subject, org) in seen {
-        record(
-            conn,
-            NewAuditEntry {
-                action,
-                subject_user_id: Some(subject),
-                actor_user_id: Some(actor),
-                on_behalf_of_org_id: Some(org),
-                agreement_id: None,
-                allowed: true,
-                detail: detail.clone(),
-            },
-        )
-        .await?;
-    }
-    Ok(())
+    let entries: Vec<NewAuditEntry> = seen
+        .into_iter()
+        .map(|(subject, org)| NewAuditEntry {
+            action,
+            subject_user_id: Some(subject),
+            actor_user_id: Some(actor),
+            on_behalf_of_org_id: Some(org),
+            agreement_id: None,
+            allowed: true,
+            detail: detail.clone(),
+        })
+        .collect();
+    record_many(conn, &entries).await
 }
 
 pub enum AuditQuery {

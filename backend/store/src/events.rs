@@ -190,6 +190,39 @@ pub async fn append_many(
     .await?)
 }
 
+/// One event to append with [`append_rows`].
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    pub recipient: Uuid,
+    pub kind: &'static str,
+    pub shift_id: Option<Uuid>,
+    pub payload: serde_json::Value,
+}
+
+/// Different events (recipients, kinds, payloads) in one statement. Ids
+/// follow the order of `rows`.
+#[tracing::instrument(skip_all, fields(rows = rows.len()))]
+pub async fn append_rows(conn: &mut AsyncPgConnection, rows: &[NewEvent]) -> Result<usize, StoreError> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let recipients: Vec<Uuid> = rows.iter().map(|r| r.recipient).collect();
+    let kinds: Vec<&str> = rows.iter().map(|r| r.kind).collect();
+    let shifts: Vec<Option<Uuid>> = rows.iter().map(|r| r.shift_id).collect();
+    let payloads: Vec<&serde_json::Value> = rows.iter().map(|r| &r.payload).collect();
+    Ok(diesel::sql_query(
+        "INSERT INTO events (recipient_user_id, kind, shift_id, payload) \
+         SELECT r, k, s, p FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::jsonb[]) WITH ORDINALITY AS t(r, k, s, p, n) \
+         ORDER BY n",
+    )
+    .bind::<Array<diesel::sql_types::Uuid>, _>(recipients)
+    .bind::<Array<Text>, _>(kinds)
+    .bind::<Array<Nullable<diesel::sql_types::Uuid>>, _>(shifts)
+    .bind::<Array<Jsonb>, _>(payloads)
+    .execute(conn)
+    .await?)
+}
+
 /// Deliverable events after `after`, in delivery order, at most `limit`.
 /// `recipient: None` reads every recipient's (the hub's global reader; needs
 /// the system scope); `Some(user)` reads one user's.

@@ -3,7 +3,8 @@
 use crate::{error::StoreError, scope::Scope};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
 use diesel_async::pooled_connection::AsyncDieselConnectionManager;
-use diesel_async::{AnsiTransactionManager, AsyncPgConnection, TransactionManager};
+use diesel_async::{AnsiTransactionManager, AsyncConnection, AsyncPgConnection, TransactionManager};
+use std::sync::Arc;
 use std::time::Duration;
 
 pub type PooledConnection = Object<AsyncPgConnection>;
@@ -12,6 +13,7 @@ pub type PooledConnection = Object<AsyncPgConnection>;
 #[derive(Clone)]
 pub struct Db {
     pool: Pool<AsyncPgConnection>,
+    url: Arc<str>,
 }
 
 #[derive(Debug, Clone)]
@@ -39,7 +41,7 @@ impl Db {
             .recycle_timeout(Some(settings.connect_timeout))
             .build()
             .map_err(|e| StoreError::Pool(e.to_string()))?;
-        Ok(Db { pool })
+        Ok(Db { pool, url: url.into() })
     }
 
     pub async fn conn(&self) -> Result<PooledConnection, StoreError> {
@@ -56,29 +58,44 @@ impl Db {
         E: From<StoreError>,
     {
         let mut conn = self.conn().await?;
-        let conn: &mut AsyncPgConnection = &mut conn;
-        AnsiTransactionManager::begin_transaction(conn).await.map_err(StoreError::from)?;
-        if let Err(e) = scope.apply(conn).await {
-            let _ = AnsiTransactionManager::rollback_transaction(conn).await;
-            return Err(StoreError::from(e).into());
-        }
-        match work(conn).await {
-            Ok(value) => {
-                AnsiTransactionManager::commit_transaction(conn).await.map_err(StoreError::from)?;
-                Ok(value)
-            }
-            Err(e) => {
-                // The work's own error is what the caller needs; a failed
-                // rollback leaves a broken connection the pool will drop.
-                let _ = AnsiTransactionManager::rollback_transaction(conn).await;
-                Err(e)
-            }
-        }
+        tx_on(&mut conn, scope, work).await
+    }
+
+    /// A connection of its own, outside the pool, for a long-lived task that
+    /// must not queue behind requests (the event reader). Use it with
+    /// [`tx_on`]; after an error, drop it and open another.
+    pub async fn dedicated(&self) -> Result<AsyncPgConnection, StoreError> {
+        AsyncPgConnection::establish(&self.url).await.map_err(|e| StoreError::Pool(e.to_string()))
     }
 
     pub fn status(&self) -> deadpool_status::Status {
         let s = self.pool.status();
         deadpool_status::Status { size: s.size, available: s.available, max_size: s.max_size, waiting: s.waiting }
+    }
+}
+
+/// [`Db::tx`] on a connection the caller holds.
+pub async fn tx_on<T, E, F>(conn: &mut AsyncPgConnection, scope: &Scope, work: F) -> Result<T, E>
+where
+    F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, E>,
+    E: From<StoreError>,
+{
+    AnsiTransactionManager::begin_transaction(conn).await.map_err(StoreError::from)?;
+    if let Err(e) = scope.apply(conn).await {
+        let _ = AnsiTransactionManager::rollback_transaction(conn).await;
+        return Err(StoreError::from(e).into());
+    }
+    match work(conn).await {
+        Ok(value) => {
+            AnsiTransactionManager::commit_transaction(conn).await.map_err(StoreError::from)?;
+            Ok(value)
+        }
+        Err(e) => {
+            // The work's own error is what the caller needs; a failed
+            // rollback leaves a broken connection the pool will drop.
+            let _ = AnsiTransactionManager::rollback_transaction(conn).await;
+            Err(e)
+        }
     }
 }
 

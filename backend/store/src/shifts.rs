@@ -211,6 +211,75 @@ pub async fn record_offers(
     Ok(rows.into_iter().map(|r| r.user_id).collect())
 }
 
+/// Record one person's offers on several calls (`(call, RHO, tier, score)`),
+/// under the same rule as [`record_offers`]; returns the calls on which they
+/// did not hold a live offer before.
+#[tracing::instrument(skip_all)]
+pub async fn record_offers_of_user(
+    conn: &mut AsyncPgConnection,
+    user_id: Uuid,
+    offers: &[(Uuid, Uuid, i16, i32)],
+) -> Result<Vec<Uuid>, StoreError> {
+    if offers.is_empty() {
+        return Ok(Vec::new());
+    }
+    let shift_ids: Vec<Uuid> = offers.iter().map(|o| o.0).collect();
+    let orgs: Vec<Uuid> = offers.iter().map(|o| o.1).collect();
+    let tiers: Vec<i16> = offers.iter().map(|o| o.2).collect();
+    let scores: Vec<i32> = offers.iter().map(|o| o.3).collect();
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        shift_id: Uuid,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "INSERT INTO shift_offers (shift_id, user_id, org_id, tier, score) \
+         SELECT sh, $1, o, t, s FROM unnest($2::uuid[], $3::uuid[], $4::smallint[], $5::integer[]) AS x(sh, o, t, s) \
+         ON CONFLICT (shift_id, user_id) DO UPDATE \
+             SET withdrawn_at = NULL, tier = EXCLUDED.tier, score = EXCLUDED.score, offered_at = now() \
+             WHERE shift_offers.withdrawn_at IS NOT NULL \
+               AND NOT EXISTS (SELECT 1 FROM shift_applications a WHERE a.shift_id = shift_offers.shift_id \
+                               AND a.user_id = shift_offers.user_id AND a.status IN ('declined', 'withdrawn')) \
+               AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.shift_id = shift_offers.shift_id \
+                               AND b.user_id = shift_offers.user_id \
+                               AND (b.status = 'confirmed' OR b.cancelled_by = 'worker')) \
+         RETURNING shift_id",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(user_id)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(shift_ids)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(orgs)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::SmallInt>, _>(tiers)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Integer>, _>(scores)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.shift_id).collect())
+}
+
+/// Lock several calls for a state change in this transaction, in id order
+/// (one order for everyone, so two such transactions cannot deadlock).
+#[tracing::instrument(skip_all)]
+pub async fn find_many_for_update(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<Vec<Shift>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(shifts::table
+        .filter(shifts::id.eq_any(ids.to_vec()))
+        .order(shifts::id)
+        .for_update()
+        .select(Shift::as_select())
+        .load(conn)
+        .await?)
+}
+
+/// Several calls in one query (no lock).
+#[tracing::instrument(skip_all)]
+pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<Vec<Shift>, StoreError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(shifts::table.filter(shifts::id.eq_any(ids.to_vec())).select(Shift::as_select()).load(conn).await?)
+}
+
 /// Withdraw every live offer of a call; returns who had one.
 #[tracing::instrument(skip_all)]
 pub async fn withdraw_offers(conn: &mut AsyncPgConnection, shift_id: Uuid) -> Result<Vec<Uuid>, StoreError> {

@@ -247,7 +247,7 @@ async fn accept_work(
     let (answer, recipients) = outcome;
     crate::realtime::notify(state, recipients).await;
     if answer.0 == StatusCode::CREATED {
-        matching::refresh_after_change(state, user.id).await;
+        matching::refresh_in_background(state, user.id, matching::Kind::Narrowed).await;
     }
     Ok(answer)
 }
@@ -352,7 +352,7 @@ async fn confirm_work(
         .await?;
     let (booking, body) = booking;
     crate::realtime::notify(state, recipients).await;
-    matching::refresh_after_change(state, booking.user_id).await;
+    matching::refresh_in_background(state, booking.user_id, matching::Kind::Narrowed).await;
     Ok((StatusCode::CREATED, body))
 }
 
@@ -564,7 +564,7 @@ pub async fn cancel_booking(
         })
         .await?;
     crate::realtime::notify(&state, recipients).await;
-    matching::refresh_after_change(&state, cancelled.user_id).await;
+    matching::refresh_in_background(&state, cancelled.user_id, matching::Kind::Full).await;
     // The freed slot is matched again right away.
     matching::offer_call_after_commit(&state, shift_id).await;
     Ok(web::Json(cancelled.into()))

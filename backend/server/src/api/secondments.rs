@@ -749,7 +749,7 @@ async fn approve_work(state: &AppState, user: &AuthUser, id: Uuid, reservation: 
     crate::realtime::notify(state, recipients).await;
     if activated {
         // The person is now busy at these times: withdraw offers that no longer fit.
-        matching::refresh_after_change(state, person).await;
+        matching::refresh_in_background(state, person, matching::Kind::Narrowed).await;
     }
     Ok((StatusCode::OK, body))
 }
@@ -983,6 +983,6 @@ pub async fn end_secondment(
         })
         .await?;
     crate::realtime::notify(&state, recipients).await;
-    matching::refresh_after_change(&state, person).await;
+    matching::refresh_in_background(&state, person, matching::Kind::Full).await;
     Ok(web::Json(v))
 }

@@ -279,7 +279,19 @@ async fn create_shift_work(
     b: ShiftInput,
     reservation: &Reservation,
 ) -> ApiResult<Answer> {
-    let practice = load_practice(state, user, b.practice_id).await?;
+    let publish_now = b.publish.unwrap_or(true);
+    // The practice, and the context its calls are matched in, in one read.
+    let (practice, ctx) = state
+        .db
+        .tx(&Scope::System, async |c| -> ApiResult<_> {
+            let p = orgs::find_practice(c, b.practice_id).await?;
+            if !user.org_visible(p.org_id) {
+                return Err(ApiError::not_found());
+            }
+            let ctx = if publish_now { Some(matching::practice_context(c, p.org_id, p.id).await?) } else { None };
+            Ok((p, ctx))
+        })
+        .await?;
     require_practice_staff(user, &practice)?;
     let location = match b.location_practice_id {
         None => practice.clone(),
@@ -340,22 +352,20 @@ async fn create_shift_work(
         created_at: now,
         updated_at: now,
     };
-    let publish_now = b.publish.unwrap_or(true);
-    let (id, view) = state
+    let (saved, view) = state
         .db
         .tx(&user.scope, async |c| -> ApiResult<_> {
             if publish_now {
                 publish(c, &mut shift).await?;
             }
             let saved = shifts::insert(c, &shift).await?;
-            let id = saved.id;
-            let view = idempotency::to_json(&ShiftView::from(saved))?;
+            let view = idempotency::to_json(&ShiftView::from(saved.clone()))?;
             reservation.complete(c, StatusCode::CREATED, &view).await?;
-            Ok((id, view))
+            Ok((saved, view))
         })
         .await?;
-    if publish_now {
-        matching::offer_call_after_commit(state, id).await;
+    if let Some(ctx) = ctx.filter(|_| saved.status == "open") {
+        matching::offer_posted_call(state, &saved, &ctx).await;
     }
     Ok((StatusCode::CREATED, view))
 }
@@ -755,37 +765,53 @@ pub async fn list_candidates(
     user: AuthUser,
     path: web::Path<Uuid>,
 ) -> ApiResult<web::Json<Vec<CandidateView>>> {
-    let s = visible_shift(&state, &user, path.into_inner()).await?;
+    // The call and its matching context in one read; only its staff see candidates.
+    let id = path.into_inner();
+    let (s, ctx) = state
+        .db
+        .tx(&Scope::System, async |c| -> ApiResult<_> {
+            let s = shifts::find(c, id).await?;
+            if require_shift_staff(&user, &s).is_err() {
+                return Ok((s, None));
+            }
+            let ctx = matching::call_context(c, &s).await?;
+            Ok((s, Some(ctx)))
+        })
+        .await?;
     require_shift_staff(&user, &s)?;
-    let mut ranked = matching::ranked(&state, &s).await?;
+    let Some(ctx) = ctx else { return Err(ApiError::not_found()) };
+    let mut matches = matching::search(&state, &s, &ctx).await?;
     // The best candidates are what a practice acts on; a remote call can match thousands.
-    ranked.truncate(MAX_CANDIDATES);
-    let ids: Vec<Uuid> = ranked.iter().map(|t| t.m.worker_id).collect();
+    matches.truncate(MAX_CANDIDATES);
+    let ids: Vec<Uuid> = matches.iter().map(|m| m.worker_id).collect();
+    // Tiering facts, offers, names, and the audit of every listed person (one
+    // multi-row insert) in one transaction.
     let views = state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
+            let facts = matching::worker_facts(c, &ids).await?;
+            let ranked = matching::tiered(&s, &ctx, matches, &facts);
             let offered: Vec<Uuid> = shifts::offers_of_shift(c, s.id).await?.into_iter().map(|o| o.user_id).collect();
             let names = users::names(c, &ids).await?;
-            let mut out = Vec::new();
-            for t in ranked {
-                let agreement = t.m.reasons.iter().find_map(|r| match r {
-                    pb_domain::matching::Reason::SharedByAgreement { agreement_id } => Some(*agreement_id),
-                    _ => None,
-                });
-                audit::record(
-                    c,
-                    NewAuditEntry {
-                        action: "candidate.list",
-                        subject_user_id: Some(t.m.worker_id),
-                        actor_user_id: Some(user.id),
-                        on_behalf_of_org_id: Some(s.org_id),
-                        agreement_id: agreement,
-                        allowed: true,
-                        detail: json!({ "shift_id": s.id }),
-                    },
-                )
-                .await?;
-                out.push(CandidateView {
+            let entries: Vec<NewAuditEntry> = ranked
+                .iter()
+                .map(|t| NewAuditEntry {
+                    action: "candidate.list",
+                    subject_user_id: Some(t.m.worker_id),
+                    actor_user_id: Some(user.id),
+                    on_behalf_of_org_id: Some(s.org_id),
+                    agreement_id: t.m.reasons.iter().find_map(|r| match r {
+                        pb_domain::matching::Reason::SharedByAgreement { agreement_id } => Some(*agreement_id),
+                        _ => None,
+                    }),
+                    allowed: true,
+                    detail: json!({ "shift_id": s.id }),
+                })
+                .collect();
+            audit::record_many(c, &entries).await?;
+            Ok(ranked
+                .into_iter()
+                .map(|t| CandidateView {
                     name: names.get(&t.m.worker_id).cloned().unwrap_or_default(),
                     user_id: t.m.worker_id,
                     score: t.m.score,
@@ -793,9 +819,8 @@ pub async fn list_candidates(
                     tier: t.tier.level(),
                     offered: offered.contains(&t.m.worker_id),
                     reasons: serde_json::to_value(&t.m.reasons).unwrap_or_default(),
-                });
-            }
-            Ok(out)
+                })
+                .collect::<Vec<_>>())
         })
         .await?;
     Ok(web::Json(views))

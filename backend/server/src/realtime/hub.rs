@@ -9,7 +9,7 @@
 
 use pb_live::Poke;
 use pb_store::events::{self, Cursor, EventRow};
-use pb_store::{Db, Scope};
+use pb_store::{AsyncPgConnection, Db, Scope, StoreError};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -18,7 +18,9 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, Notify};
 use uuid::Uuid;
 
-/// Events read from the log per query.
+/// Events read from the log per query; a wake-up reads batch after batch,
+/// in one transaction, up to the visible head. (A limit of 5,000 made the
+/// fan-out p99 ten times worse in `pb-bench --quick`: keep it small.)
 pub const BATCH: i64 = 500;
 
 #[derive(Debug, Clone)]
@@ -262,15 +264,21 @@ impl Hub {
 
 /// The process's one reader of the event log: wakes on a poke (for someone
 /// connected here) or every `poll`, reads every deliverable event after its
-/// own cursor in batches and dispatches them.
+/// own cursor and dispatches them.
+///
+/// It reads on a connection of its own, outside the request pool, so push
+/// does not queue behind requests under a burst; a wake-up reads everything
+/// up to the visible head in one transaction. After an error it opens a new
+/// connection at the next wake-up.
 ///
 /// It starts at the visible head: connections catch up on older events from
 /// the log themselves, having registered before reading their backlog, so an
 /// event is either in a connection's backlog or dispatched to it afterwards
 /// (duplicates are dropped by cursor on the connection's side).
 pub async fn run_reader(db: Db, hub: Arc<Hub>, mut pokes: broadcast::Receiver<Poke>, poll: Duration) {
+    let mut conn: Option<AsyncPgConnection> = None;
     let mut cursor = loop {
-        match db.tx(&Scope::System, async |c| events::visible_head(c).await).await {
+        match read_on(&db, &mut conn, async |c| events::visible_head(c).await).await {
             Ok(head) => break head,
             Err(error) => {
                 tracing::warn!(%error, "event reader cannot read the log head; retrying");
@@ -306,42 +314,60 @@ pub async fn run_reader(db: Db, hub: Arc<Hub>, mut pokes: broadcast::Receiver<Po
             },
             _ = tick.tick() => {}
         }
-        cursor = catch_up(&db, &hub, cursor).await;
+        cursor = catch_up(&db, &mut conn, &hub, cursor).await;
     }
 }
 
+/// One system-scoped transaction on the reader's own connection, opened on
+/// first use; a failure drops the connection so the next call opens a new one.
+async fn read_on<T>(
+    db: &Db,
+    conn: &mut Option<AsyncPgConnection>,
+    work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    if conn.is_none() {
+        *conn = Some(db.dedicated().await?);
+    }
+    let Some(c) = conn.as_mut() else { unreachable!("connection opened above") };
+    let outcome = pb_store::pool::tx_on(c, &Scope::System, work).await;
+    if outcome.is_err() {
+        *conn = None;
+    }
+    outcome
+}
+
 /// Dispatch everything deliverable after `cursor`; returns the new cursor.
-async fn catch_up(db: &Db, hub: &Hub, mut cursor: Cursor) -> Cursor {
-    loop {
-        if hub.connection_count() == 0 {
-            // Nobody to deliver to: skip ahead without reading payloads. The
-            // head is read *before* checking emptiness again, so a connection
-            // registering meanwhile reads its backlog after that head.
-            match db.tx(&Scope::System, async |c| events::visible_head(c).await).await {
-                Ok(head) if hub.connection_count() == 0 => return cursor.max(head),
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(%error, "event reader cannot read the log head");
-                    return cursor;
+async fn catch_up(db: &Db, conn: &mut Option<AsyncPgConnection>, hub: &Hub, cursor: Cursor) -> Cursor {
+    let mut at = cursor;
+    let outcome = read_on(db, conn, async |c| -> Result<(), StoreError> {
+        loop {
+            if hub.connection_count() == 0 {
+                // Nobody to deliver to: skip ahead without reading payloads. The
+                // head is read *before* checking emptiness again, so a connection
+                // registering meanwhile reads its backlog after that head.
+                let head = events::visible_head(c).await?;
+                if hub.connection_count() == 0 {
+                    at = at.max(head);
+                    return Ok(());
                 }
             }
-        }
-        let rows = match db.tx(&Scope::System, async |c| events::read_after(c, None, cursor, BATCH).await).await {
-            Ok(rows) => rows,
-            Err(error) => {
-                tracing::warn!(%error, "event reader cannot read the log");
-                return cursor;
+            let rows = events::read_after(c, None, at, BATCH).await?;
+            let full = rows.len() as i64 == BATCH;
+            for row in &rows {
+                at = row.cursor;
+                hub.dispatch(row.recipient, Arc::new(Frame::of(row)));
             }
-        };
-        let full = rows.len() as i64 == BATCH;
-        for row in &rows {
-            cursor = row.cursor;
-            hub.dispatch(row.recipient, Arc::new(Frame::of(row)));
+            if !full {
+                return Ok(());
+            }
         }
-        if !full {
-            return cursor;
-        }
+    })
+    .await;
+    if let Err(error) = outcome {
+        tracing::warn!(%error, "event reader cannot read the log");
     }
+    // Whatever was dispatched before an error stays dispatched.
+    at
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use std::time::Duration;
 use tokio::time::{timeout, Instant};
 use utoipa::ToSchema;
 
-use super::hub::{Frame, KickReason, RegisterError, Registration, BATCH};
+use super::hub::{Frame, KickReason, RegisterError, Registration};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::secrets::{hash_token, new_token};
@@ -29,6 +29,8 @@ use crate::state::AppState;
 
 pub const TICKET_TTL: Duration = Duration::from_secs(30);
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
+/// Backlog events read per query for one connection.
+const BATCH: i64 = 500;
 /// A connection silent for this long (no pong, no message) is closed.
 pub const CLIENT_TIMEOUT: Duration = Duration::from_secs(30);
 /// A single write that cannot be handed to the socket in this time means the

@@ -987,3 +987,71 @@ async fn a_booking_too_close_to_another_is_refused_with_insufficient_rest() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_booking_withdraws_the_persons_clashing_offers_in_the_background() {
+    let app = TestApp::spawn().await;
+    let manager = token(&app, MANAGER).await;
+    let practice = practice_of(&app, MANAGER).await;
+    set_instant_tier(&app, practice, 3).await;
+    let locum_id = app.user_id(LOCUM).await;
+    make_available(&app, locum_id, 3).await;
+    // Two calls the same day that overlap: matching offers her both.
+    let first = urgent_call(&app, &manager, practice, 3).await;
+    let mut body = day_cover(practice, 3);
+    body["urgent"] = json!(true);
+    body["starts_at"] = json!(local(3, 12));
+    body["ends_at"] = json!(local(3, 20));
+    let second = post_call(&app, &manager, body).await;
+    assert_eq!(count_events(&app, locum_id, "offer", &second).await, 1);
+    let live = |shift: String| {
+        let app = &app;
+        async move {
+            app.owner_query_ids(&format!(
+                "SELECT shift_id AS id FROM shift_offers \
+                 WHERE user_id = '{locum_id}' AND shift_id = '{shift}' AND withdrawn_at IS NULL"
+            ))
+            .await
+            .len()
+        }
+    };
+    assert_eq!(live(second.clone()).await, 1);
+
+    let r = accept(&app, &token_of(&app, locum_id), &first).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    app.settled().await;
+    // The clashing offer is gone, and she was told why, once.
+    assert_eq!(live(second.clone()).await, 0);
+    assert_eq!(count_events(&app, locum_id, "offer_withdrawn", &second).await, 1);
+    let reason = owner_text(
+        &app,
+        &format!(
+            "SELECT payload->>'reason' AS v FROM events \
+             WHERE recipient_user_id = '{locum_id}' AND kind = 'offer_withdrawn' AND shift_id = '{second}'"
+        ),
+    )
+    .await;
+    assert_eq!(reason, "no_longer_fits");
+    let r = accept(&app, &token_of(&app, locum_id), &second).await;
+    assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "worker_already_booked"));
+
+    // Cancelling frees her: the background refresh offers the later call again.
+    let booking = r_booking(&app, locum_id, &first).await;
+    let r = cancel(&app, &token_of(&app, locum_id), &booking, "Toch verhinderd").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    app.settled().await;
+    assert_eq!(live(second.clone()).await, 1);
+    assert_eq!(count_events(&app, locum_id, "offer", &second).await, 2);
+    app.stop().await;
+}
+
+/// The id of `user`'s confirmed booking on `shift`.
+async fn r_booking(app: &TestApp, user: Uuid, shift: &str) -> String {
+    owner_text(
+        app,
+        &format!(
+            "SELECT id::text AS v FROM bookings WHERE user_id = '{user}' AND shift_id = '{shift}' AND status = 'confirmed'"
+        ),
+    )
+    .await
+}

@@ -150,6 +150,14 @@ impl TestApp {
         TestApp { addr, state, db, mails, client, server: handle, _background: background, _data_dir: TempDir(dir) }
     }
 
+    /// Wait until the people re-matched in the background after bookings
+    /// (see `personeelsbank::refresher`) are done, failing after 30 s.
+    pub async fn settled(&self) {
+        tokio::time::timeout(Duration::from_secs(30), self.state.refresher.idle())
+            .await
+            .expect("background re-matching did not finish within 30 s");
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
