@@ -177,38 +177,8 @@ pub async fn record_offers(
     org_id: Uuid,
     offers: &[(Uuid, i16, i32)],
 ) -> Result<Vec<Uuid>, StoreError> {
-    if offers.is_empty() {
-        return Ok(Vec::new());
-    }
-    let users: Vec<Uuid> = offers.iter().map(|o| o.0).collect();
-    let tiers: Vec<i16> = offers.iter().map(|o| o.1).collect();
-    let scores: Vec<i32> = offers.iter().map(|o| o.2).collect();
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
-        user_id: Uuid,
-    }
-    let rows: Vec<Row> = diesel::sql_query(
-        "INSERT INTO shift_offers (shift_id, user_id, org_id, tier, score) \
-         SELECT $1, u, $2, t, s FROM unnest($3::uuid[], $4::smallint[], $5::integer[]) AS x(u, t, s) \
-         ON CONFLICT (shift_id, user_id) DO UPDATE \
-             SET withdrawn_at = NULL, tier = EXCLUDED.tier, score = EXCLUDED.score, offered_at = now() \
-             WHERE shift_offers.withdrawn_at IS NOT NULL \
-               AND NOT EXISTS (SELECT 1 FROM shift_applications a WHERE a.shift_id = shift_offers.shift_id \
-                               AND a.user_id = shift_offers.user_id AND a.status IN ('declined', 'withdrawn')) \
-               AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.shift_id = shift_offers.shift_id \
-                               AND b.user_id = shift_offers.user_id \
-                               AND (b.status = 'confirmed' OR b.cancelled_by = 'worker')) \
-         RETURNING user_id",
-    )
-    .bind::<diesel::sql_types::Uuid, _>(shift_id)
-    .bind::<diesel::sql_types::Uuid, _>(org_id)
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(users)
-    .bind::<diesel::sql_types::Array<diesel::sql_types::SmallInt>, _>(tiers)
-    .bind::<diesel::sql_types::Array<diesel::sql_types::Integer>, _>(scores)
-    .load(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| r.user_id).collect())
+    let rows: Vec<_> = offers.iter().map(|&(user, tier, score)| (shift_id, user, org_id, tier, score)).collect();
+    Ok(upsert_offers(conn, &rows).await?.into_iter().map(|(_, user)| user).collect())
 }
 
 /// Record one person's offers on several calls (`(call, RHO, tier, score)`),
@@ -220,21 +190,35 @@ pub async fn record_offers_of_user(
     user_id: Uuid,
     offers: &[(Uuid, Uuid, i16, i32)],
 ) -> Result<Vec<Uuid>, StoreError> {
+    let rows: Vec<_> = offers.iter().map(|&(shift, org, tier, score)| (shift, user_id, org, tier, score)).collect();
+    Ok(upsert_offers(conn, &rows).await?.into_iter().map(|(shift, _)| shift).collect())
+}
+
+/// Insert or renew offers `(call, person, RHO, tier, score)` under the rule
+/// of [`record_offers`]; returns the (call, person) pairs that are new.
+async fn upsert_offers(
+    conn: &mut AsyncPgConnection,
+    offers: &[(Uuid, Uuid, Uuid, i16, i32)],
+) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
     if offers.is_empty() {
         return Ok(Vec::new());
     }
     let shift_ids: Vec<Uuid> = offers.iter().map(|o| o.0).collect();
-    let orgs: Vec<Uuid> = offers.iter().map(|o| o.1).collect();
-    let tiers: Vec<i16> = offers.iter().map(|o| o.2).collect();
-    let scores: Vec<i32> = offers.iter().map(|o| o.3).collect();
+    let users: Vec<Uuid> = offers.iter().map(|o| o.1).collect();
+    let orgs: Vec<Uuid> = offers.iter().map(|o| o.2).collect();
+    let tiers: Vec<i16> = offers.iter().map(|o| o.3).collect();
+    let scores: Vec<i32> = offers.iter().map(|o| o.4).collect();
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = diesel::sql_types::Uuid)]
         shift_id: Uuid,
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        user_id: Uuid,
     }
     let rows: Vec<Row> = diesel::sql_query(
         "INSERT INTO shift_offers (shift_id, user_id, org_id, tier, score) \
-         SELECT sh, $1, o, t, s FROM unnest($2::uuid[], $3::uuid[], $4::smallint[], $5::integer[]) AS x(sh, o, t, s) \
+         SELECT sh, u, o, t, s \
+         FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::smallint[], $5::integer[]) AS x(sh, u, o, t, s) \
          ON CONFLICT (shift_id, user_id) DO UPDATE \
              SET withdrawn_at = NULL, tier = EXCLUDED.tier, score = EXCLUDED.score, offered_at = now() \
              WHERE shift_offers.withdrawn_at IS NOT NULL \
@@ -243,16 +227,16 @@ pub async fn record_offers_of_user(
                AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.shift_id = shift_offers.shift_id \
                                AND b.user_id = shift_offers.user_id \
                                AND (b.status = 'confirmed' OR b.cancelled_by = 'worker')) \
-         RETURNING shift_id",
+         RETURNING shift_id, user_id",
     )
-    .bind::<diesel::sql_types::Uuid, _>(user_id)
     .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(shift_ids)
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(users)
     .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(orgs)
     .bind::<diesel::sql_types::Array<diesel::sql_types::SmallInt>, _>(tiers)
     .bind::<diesel::sql_types::Array<diesel::sql_types::Integer>, _>(scores)
     .load(conn)
     .await?;
-    Ok(rows.into_iter().map(|r| r.shift_id).collect())
+    Ok(rows.into_iter().map(|r| (r.shift_id, r.user_id)).collect())
 }
 
 /// Lock several calls for a state change in this transaction, in id order
