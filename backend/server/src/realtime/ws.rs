@@ -17,6 +17,7 @@ use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
 use pb_store::events::{self, Cursor};
 use pb_store::{tickets, Db, Scope};
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::{timeout, Instant};
 use utoipa::ToSchema;
@@ -209,9 +210,14 @@ async fn head(db: &Db) -> Result<Cursor, End> {
 
 /// Send the events after `after` out of the log; returns the last cursor sent.
 /// Reads as the recipient, so row-level security keeps it to their own rows.
+///
+/// Live frames queued for this connection meanwhile are moved out of its
+/// queue as the backlog goes out, so a long backlog cannot fill the queue
+/// and get the connection cut off as a slow consumer; those newer than the
+/// backlog follow it, in order (at most [`MAX_HELD`] are held).
 async fn send_backlog(
     db: &Db,
-    registration: &Registration,
+    registration: &mut Registration,
     session: &mut Session,
     after: Cursor,
 ) -> Result<Cursor, End> {
@@ -224,6 +230,7 @@ async fn send_backlog(
         return Ok(head_now);
     }
     let mut last = after;
+    let mut held: Vec<Arc<Frame>> = Vec::new();
     loop {
         let (rows, resync) = db
             .tx(&scope, async |c| -> Result<_, pb_store::StoreError> {
@@ -247,11 +254,35 @@ async fn send_backlog(
         for row in &rows {
             send(session, registration, Frame::of(row).json).await?;
             last = row.cursor;
+            hold_queued(registration, &mut held)?;
         }
         if !full {
+            hold_queued(registration, &mut held)?;
+            for frame in held {
+                if frame.cursor > last {
+                    send(session, registration, frame.json.clone()).await?;
+                    last = frame.cursor;
+                }
+            }
             return Ok(last);
         }
+        // Frames the next reads will send anyway.
+        held.retain(|f| f.cursor > last);
     }
+}
+
+/// How many live frames a connection may hold back while its backlog goes out.
+const MAX_HELD: usize = 10_000;
+
+/// Move what the hub queued for this connection into `held`.
+fn hold_queued(registration: &mut Registration, held: &mut Vec<Arc<Frame>>) -> Result<(), End> {
+    while let Ok(frame) = registration.rx.try_recv() {
+        held.push(frame);
+        if held.len() > MAX_HELD {
+            return Err(End::Kicked(KickReason::SlowConsumer));
+        }
+    }
+    Ok(())
 }
 
 async fn serve(
