@@ -249,6 +249,53 @@ pub async fn read_after(
     rows.into_iter().map(EventRow::try_from).collect()
 }
 
+/// What the hub's reader gets from one read of the whole log.
+#[derive(Debug, Default)]
+pub struct LogRead {
+    /// Deliverable events after the cursor, in delivery order.
+    pub rows: Vec<EventRow>,
+    /// Committed events follow that are not deliverable yet (an older
+    /// transaction is still in flight): read again soon, no poke will say so.
+    pub pending: bool,
+}
+
+/// Every recipient's deliverable events after `after`, at most `limit`, and
+/// whether committed rows wait behind an older transaction still in flight.
+/// One statement; needs the system scope (the reader states it for its
+/// session).
+#[tracing::instrument(skip_all)]
+pub async fn read_log(conn: &mut AsyncPgConnection, after: Cursor, limit: i64) -> Result<LogRead, StoreError> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(embed)]
+        event: RawEvent,
+        #[diesel(sql_type = Bool)]
+        deliverable: bool,
+    }
+    // Rows of transactions in flight are invisible to this statement anyway;
+    // what `deliverable` tells apart is committed rows at or above xmin.
+    // Ordered by xid, so they all come after the deliverable ones.
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT xid::text AS xid, id, recipient_user_id, kind, shift_id, payload, created_at, \
+                xid < pg_snapshot_xmin(pg_current_snapshot()) AS deliverable \
+         FROM events WHERE (xid, id) > (CAST($1 AS xid8), $2) ORDER BY xid, id LIMIT $3",
+    )
+    .bind::<Text, _>(after.xid.to_string())
+    .bind::<BigInt, _>(after.id)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await?;
+    let mut read = LogRead::default();
+    for row in rows {
+        if !row.deliverable {
+            read.pending = true;
+            break;
+        }
+        read.rows.push(EventRow::try_from(row.event)?);
+    }
+    Ok(read)
+}
+
 /// The highest deliverable cursor right now (`Cursor::ZERO` for an empty log).
 /// Everything after it will be delivered later. Needs the system scope to see
 /// every recipient's rows.

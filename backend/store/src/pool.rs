@@ -80,9 +80,12 @@ where
     F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, E>,
     E: From<StoreError>,
 {
-    AnsiTransactionManager::begin_transaction(conn).await.map_err(StoreError::from)?;
-    if let Err(e) = scope.apply(conn).await {
-        let _ = AnsiTransactionManager::rollback_transaction(conn).await;
+    // BEGIN and the scope in one round trip.
+    if let Err(e) = AnsiTransactionManager::begin_transaction_sql(conn, &scope.begin_sql()).await {
+        // The batch may have begun a transaction that the manager does not
+        // count (BEGIN ran, the settings failed): end it here, or the
+        // connection would go back to the pool inside an aborted transaction.
+        let _ = diesel_async::SimpleAsyncConnection::batch_execute(conn, "ROLLBACK").await;
         return Err(StoreError::from(e).into());
     }
     match work(conn).await {
