@@ -3,7 +3,7 @@
 //! - [`insert`] adds one row in the caller's transaction, so the row exists
 //!   exactly when the change it announces committed. A statement trigger
 //!   NOTIFYs channel [`CHANNEL`] at commit.
-//! - A dispatcher claims pending rows with `FOR UPDATE SKIP LOCKED`
+//! - A dispatcher claims a pending row with a transaction-scoped advisory lock
 //!   ([`claim_pending`]) and, in that same transaction, writes one
 //!   `notification_deliveries` row per recipient ([`insert_delivery`]) and
 //!   marks the outbox row done: fan-out happens once per row.
@@ -75,18 +75,61 @@ pub struct OutboxRow {
     pub created_at: DateTime<Utc>,
 }
 
-/// Lock up to `limit` due pending rows for the rest of the caller's
-/// transaction; rows another dispatcher holds are skipped.
+/// Advisory-lock class of outbox rows (the first key of
+/// `pg_try_advisory_xact_lock(int, int)`; the second is a hash of the id).
+const OUTBOX_LOCK_CLASS: i32 = 0x0b0c;
+
+/// Claim one due pending row for the rest of the caller's transaction; rows
+/// another dispatcher holds are skipped. `None` when nothing is due.
+///
+/// The claim is a transaction-scoped *advisory* lock, not `FOR UPDATE`:
+/// a row lock gives the transaction an xid at once, and an xid held while
+/// the row is fanned out (reads and rendering, tens of milliseconds) holds
+/// back the snapshot xmin that gates every WebSocket push (see `events`).
+/// With an advisory lock the fan-out gets its xid only with its final
+/// writes. After taking the lock the row is read again in a new statement,
+/// so a row that another dispatcher finished meanwhile is seen as done.
 #[tracing::instrument(skip_all)]
-pub async fn claim_pending(conn: &mut AsyncPgConnection, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
-    Ok(diesel::sql_query(
-        "SELECT id, kind, payload, attempts, created_at FROM outbox \
-         WHERE status = 'pending' AND next_attempt_at <= now() \
-         ORDER BY next_attempt_at, created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
+pub async fn claim_one_pending(conn: &mut AsyncPgConnection) -> Result<Option<OutboxRow>, StoreError> {
+    #[derive(QueryableByName)]
+    struct Candidate {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    #[derive(QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        locked: bool,
+    }
+    let candidates: Vec<Candidate> = diesel::sql_query(
+        "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= now() \
+         ORDER BY next_attempt_at, created_at LIMIT 16",
     )
-    .bind::<BigInt, _>(limit)
     .load(conn)
-    .await?)
+    .await?;
+    for candidate in candidates {
+        let lock: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1, hashtext($2::text)) AS locked")
+            .bind::<Integer, _>(OUTBOX_LOCK_CLASS)
+            .bind::<SqlUuid, _>(candidate.id)
+            .get_result(conn)
+            .await?;
+        if !lock.locked {
+            continue;
+        }
+        let row: Option<OutboxRow> = diesel::sql_query(
+            "SELECT id, kind, payload, attempts, created_at FROM outbox \
+             WHERE id = $1 AND status = 'pending' AND next_attempt_at <= now()",
+        )
+        .bind::<SqlUuid, _>(candidate.id)
+        .get_result(conn)
+        .await
+        .map(Some)
+        .or_else(|e| if matches!(e, diesel::result::Error::NotFound) { Ok(None) } else { Err(e) })?;
+        if row.is_some() {
+            return Ok(row);
+        }
+    }
+    Ok(None)
 }
 
 /// The row was fanned out. `payload` replaces the stored one (secrets such as
@@ -173,35 +216,39 @@ pub struct NewDelivery<'a> {
     pub not_before: Option<DateTime<Utc>>,
 }
 
-#[tracing::instrument(skip_all, fields(kind = d.kind))]
-pub async fn insert_delivery(conn: &mut AsyncPgConnection, d: &NewDelivery<'_>) -> Result<Uuid, StoreError> {
-    #[derive(QueryableByName)]
-    struct Id {
-        #[diesel(sql_type = SqlUuid)]
-        id: Uuid,
+/// Write the deliveries of one fan-out in one statement.
+#[tracing::instrument(skip_all, fields(n = ds.len()))]
+pub async fn insert_deliveries<'a>(conn: &mut AsyncPgConnection, ds: &[NewDelivery<'a>]) -> Result<usize, StoreError> {
+    if ds.is_empty() {
+        return Ok(0);
     }
-    let r: Id = diesel::sql_query(
+    let col = |f: fn(&NewDelivery<'a>) -> &'a str| ds.iter().map(f).collect::<Vec<&str>>();
+    Ok(diesel::sql_query(
         "INSERT INTO notification_deliveries (outbox_id, seq, user_id, email, language, kind, status, subject, \
          summary, body_text, body_html, ics, ics_method, next_attempt_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, coalesce($14, now())) RETURNING id",
+         SELECT $1, seq, user_id, email, language, kind, status, subject, summary, body_text, body_html, ics, \
+                ics_method, coalesce(not_before, now()) \
+         FROM unnest($2::int[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], \
+                     $9::text[], $10::text[], $11::text[], $12::text[], $13::text[], $14::timestamptz[]) \
+              AS t(seq, user_id, email, language, kind, status, subject, summary, body_text, body_html, ics, \
+                   ics_method, not_before)",
     )
-    .bind::<SqlUuid, _>(d.outbox_id)
-    .bind::<Integer, _>(d.seq)
-    .bind::<Nullable<SqlUuid>, _>(d.user_id)
-    .bind::<Text, _>(d.email)
-    .bind::<Text, _>(d.language)
-    .bind::<Text, _>(d.kind)
-    .bind::<Text, _>(d.status)
-    .bind::<Text, _>(d.subject)
-    .bind::<Text, _>(d.summary)
-    .bind::<Text, _>(d.body_text)
-    .bind::<Text, _>(d.body_html)
-    .bind::<Nullable<Text>, _>(d.ics)
-    .bind::<Nullable<Text>, _>(d.ics_method)
-    .bind::<Nullable<Timestamptz>, _>(d.not_before)
-    .get_result(conn)
-    .await?;
-    Ok(r.id)
+    .bind::<SqlUuid, _>(ds[0].outbox_id)
+    .bind::<diesel::sql_types::Array<Integer>, _>(ds.iter().map(|d| d.seq).collect::<Vec<_>>())
+    .bind::<diesel::sql_types::Array<Nullable<SqlUuid>>, _>(ds.iter().map(|d| d.user_id).collect::<Vec<_>>())
+    .bind::<diesel::sql_types::Array<Text>, _>(col(|d| d.email))
+    .bind::<diesel::sql_types::Array<Text>, _>(col(|d| d.language))
+    .bind::<diesel::sql_types::Array<Text>, _>(col(|d| d.kind))
+    .bind::<diesel::sql_types::Array<Text>, _>(col(|d| d.status))
+    .bind::<diesel::sql_types::Array<Text>, _>(col(|d| d.subject))
+    .bind::<diesel::sql_types::Array<Text>, _>(col(|d| d.summary))
+    .bind::<diesel::sql_types::Array<Text>, _>(col(|d| d.body_text))
+    .bind::<diesel::sql_types::Array<Text>, _>(col(|d| d.body_html))
+    .bind::<diesel::sql_types::Array<Nullable<Text>>, _>(ds.iter().map(|d| d.ics).collect::<Vec<_>>())
+    .bind::<diesel::sql_types::Array<Nullable<Text>>, _>(ds.iter().map(|d| d.ics_method).collect::<Vec<_>>())
+    .bind::<diesel::sql_types::Array<Nullable<Timestamptz>>, _>(ds.iter().map(|d| d.not_before).collect::<Vec<_>>())
+    .execute(conn)
+    .await?)
 }
 
 /// A delivery claimed for sending.

@@ -142,7 +142,7 @@ pub async fn fan_out_due(state: &AppState) -> Result<usize, StoreError> {
         let handled = state
             .db
             .tx(&Scope::System, async |c| -> Result<bool, StoreError> {
-                let Some(row) = outbox::claim_pending(c, 1).await?.into_iter().next() else { return Ok(false) };
+                let Some(row) = outbox::claim_one_pending(c).await? else { return Ok(false) };
                 // A savepoint, so a failing row is marked for a retry instead
                 // of blocking the queue.
                 diesel::sql_query("SAVEPOINT fan_out").execute(c).await?;

@@ -15,6 +15,7 @@ use diesel::QueryableByName;
 use diesel_async::RunQueryDsl;
 use pb_store::outbox::{self, status, NewDelivery, OutboxRow};
 use pb_store::{notification_prefs, AsyncPgConnection, StoreError};
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use super::render::{self, BookingFacts, CallFacts, Lang, Message};
@@ -499,11 +500,18 @@ pub fn quiet_until(start: NaiveTime, end: NaiveTime, now: DateTime<Utc>) -> Opti
 
 /// Fan one claimed row out, in the caller's transaction. Returns how many
 /// deliveries were written.
+///
+/// Everything is read and rendered first and written at the end in one
+/// statement, so the transaction holds an xid (which gates WebSocket push,
+/// see `pb_store::events`) only for its last moments.
 pub async fn fan_out(c: &mut AsyncPgConnection, state: &AppState, row: &OutboxRow) -> Result<usize, FanoutError> {
     let n: Notification =
         serde_json::from_value(row.payload.clone()).map_err(|e| FanoutError::Payload(e.to_string()))?;
     let now = Utc::now();
     let list = targets(c, state, row, &n).await?;
+    let mut deliveries = Vec::with_capacity(list.len());
+    // Instant messages this fan-out adds per person, for the rate limit.
+    let mut added: HashMap<Uuid, i64> = HashMap::new();
     for (seq, t) in list.iter().enumerate() {
         let mut status = status::PENDING;
         let mut not_before = None;
@@ -514,10 +522,14 @@ pub async fn fan_out(c: &mut AsyncPgConnection, state: &AppState, row: &OutboxRo
                 Mode::Digest => status = status::DIGEST,
                 Mode::Instant => {
                     let limit = i64::from(state.config.notify.rate_per_hour);
-                    if RATE_LIMITED.contains(&pref)
-                        && outbox::instant_count_since(c, u.id, now - ChronoDuration::hours(1)).await? >= limit
-                    {
-                        status = status::DIGEST;
+                    if RATE_LIMITED.contains(&pref) {
+                        let sent = outbox::instant_count_since(c, u.id, now - ChronoDuration::hours(1)).await?;
+                        let this_time = added.entry(u.id).or_default();
+                        if sent + *this_time >= limit {
+                            status = status::DIGEST;
+                        } else {
+                            *this_time += 1;
+                        }
                     }
                 }
             }
@@ -533,27 +545,24 @@ pub async fn fan_out(c: &mut AsyncPgConnection, state: &AppState, row: &OutboxRo
             Some((m, body)) => (Some(*m), Some(body.as_str())),
             None => (None, None),
         };
-        outbox::insert_delivery(
-            c,
-            &NewDelivery {
-                outbox_id: row.id,
-                seq: i32::try_from(seq).unwrap_or(i32::MAX),
-                user_id: t.user.as_ref().map(|u| u.id),
-                email: &t.email,
-                language: t.lang.code(),
-                kind: &row.kind,
-                status,
-                subject: &t.msg.subject,
-                summary: &t.msg.summary,
-                body_text: &t.msg.text,
-                body_html: &t.msg.html,
-                ics,
-                ics_method,
-                not_before,
-            },
-        )
-        .await?;
+        deliveries.push(NewDelivery {
+            outbox_id: row.id,
+            seq: i32::try_from(seq).unwrap_or(i32::MAX),
+            user_id: t.user.as_ref().map(|u| u.id),
+            email: &t.email,
+            language: t.lang.code(),
+            kind: &row.kind,
+            status,
+            subject: &t.msg.subject,
+            summary: &t.msg.summary,
+            body_text: &t.msg.text,
+            body_html: &t.msg.html,
+            ics,
+            ics_method,
+            not_before,
+        });
     }
+    outbox::insert_deliveries(c, &deliveries).await?;
     Ok(list.len())
 }
 
