@@ -21,4 +21,6 @@ pub struct AppState {
     pub index: crate::matching::LiveIndex,
     /// People to re-match in the background after a booking (see `refresher`).
     pub refresher: crate::refresher::Refresher,
+    /// Signed-in callers' rows, dropped when PostgreSQL says they changed (see `auth::cache`).
+    pub auth_cache: Arc<crate::auth::cache::AuthCache>,
 }

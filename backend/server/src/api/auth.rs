@@ -313,5 +313,9 @@ pub async fn accept_invitation(
             start_session(&state, c, user.id, None).await
         })
         .await?;
+    // An existing account gained a membership.
+    if let Some(user) = &existing {
+        state.auth_cache.forget(user.id);
+    }
     Ok(web::Json(tokens))
 }

@@ -136,6 +136,7 @@ pub async fn update_me(
             users::update_profile(c, user.id, name.as_deref(), language).await.map_err(ApiError::from)
         })
         .await?;
+    state.auth_cache.forget(user.id);
     let mut refreshed = user.clone();
     if let Some(n) = name {
         refreshed.name = n;

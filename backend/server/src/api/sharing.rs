@@ -126,6 +126,7 @@ pub async fn create_agreement(
             Ok(row)
         })
         .await?;
+    state.auth_cache.forget_all();
     Ok(HttpResponse::Created().json(AgreementView::from(row)))
 }
 
@@ -170,5 +171,6 @@ pub async fn revoke_agreement(
             Ok(row)
         })
         .await?;
+    state.auth_cache.forget_all();
     Ok(web::Json(row.into()))
 }

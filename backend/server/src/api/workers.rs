@@ -479,6 +479,8 @@ async fn set_disabled(state: &AppState, user: &AuthUser, subject: Uuid, disabled
     if disabled {
         // Open WebSockets on this instance close now; others refuse new tickets.
         crate::realtime::disconnect_everywhere(state, subject).await;
+    } else {
+        state.auth_cache.forget(subject);
     }
     crate::matching::refresh_after_change(state, subject).await;
     Ok(HttpResponse::NoContent().finish())

@@ -9,7 +9,12 @@
 //! Tenant, role and agreement checks are explicit calls in each handler
 //! (`require_coordinator`, `org_visible`, ...); a resource of a tenant the
 //! caller cannot see answers 404 like one that does not exist.
+//!
+//! The rows behind a caller are cached per process and dropped when
+//! PostgreSQL says they changed (`cache`); the token is verified, and the
+//! account's state and the agreements in force are judged, on every request.
 
+pub mod cache;
 pub mod jwt;
 pub mod password;
 
@@ -19,6 +24,7 @@ use pb_domain::tenancy::{Actor, Membership, SharingAgreement};
 use pb_domain::{Language, MembershipRole, Profession};
 use pb_store::{models, orgs, users, Scope};
 use std::rc::Rc;
+use std::sync::Arc;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult};
@@ -114,16 +120,16 @@ async fn resolve(state: &AppState, token: &str) -> ApiResult<AuthUser> {
     let claims =
         state.tokens.verify(token).map_err(|e| ApiError::unauthorized(e.code(), "The access token is not valid"))?;
     let user_id = claims.sub;
-    let (user, memberships, agreements) = state
-        .db
-        .tx(&Scope::System, async |c| -> ApiResult<_> {
-            let user = users::find(c, user_id).await.map_err(|_| invalid_session())?;
-            let memberships = users::memberships_of(c, user_id).await?;
-            let orgs: Vec<Uuid> = memberships.iter().filter_map(|m| m.org_id).collect();
-            let agreements = if orgs.is_empty() { Vec::new() } else { orgs::agreements_touching(c, &orgs).await? };
-            Ok((user, memberships, agreements))
-        })
-        .await?;
+    let rows = match state.auth_cache.get(user_id) {
+        Some(rows) => rows,
+        None => {
+            let ticket = state.auth_cache.begin_load();
+            let rows = Arc::new(load(state, user_id).await?);
+            state.auth_cache.store(ticket, user_id, rows.clone());
+            rows
+        }
+    };
+    let cache::AuthRows { user, memberships, agreements } = &*rows;
     if user.disabled_at.is_some() {
         return Err(ApiError::unauthorized("account_disabled", "This account is disabled"));
     }
@@ -136,7 +142,7 @@ async fn resolve(state: &AppState, token: &str) -> ApiResult<AuthUser> {
     let today = crate::local_today();
     let actor = Actor { memberships: memberships.iter().filter_map(to_domain_membership).collect() };
     let agreements: Vec<SharingAgreement> =
-        agreements.into_iter().map(to_domain_agreement).filter(|a| a.in_force_on(today)).collect();
+        agreements.iter().cloned().map(to_domain_agreement).filter(|a| a.in_force_on(today)).collect();
     let scope = if actor.is_admin() {
         Scope::System
     } else {
@@ -144,13 +150,27 @@ async fn resolve(state: &AppState, token: &str) -> ApiResult<AuthUser> {
     };
     Ok(AuthUser {
         id: user.id,
-        email: user.email,
-        name: user.name,
+        email: user.email.clone(),
+        name: user.name.clone(),
         language: Language::parse(&user.language).unwrap_or_default(),
         actor,
         agreements,
         scope,
     })
+}
+
+/// The caller's rows, read in one system-scoped transaction.
+async fn load(state: &AppState, user_id: Uuid) -> ApiResult<cache::AuthRows> {
+    state
+        .db
+        .tx(&Scope::System, async |c| -> ApiResult<_> {
+            let user = users::find(c, user_id).await.map_err(|_| invalid_session())?;
+            let memberships = users::memberships_of(c, user_id).await?;
+            let orgs: Vec<Uuid> = memberships.iter().filter_map(|m| m.org_id).collect();
+            let agreements = if orgs.is_empty() { Vec::new() } else { orgs::agreements_touching(c, &orgs).await? };
+            Ok(cache::AuthRows { user, memberships, agreements })
+        })
+        .await
 }
 
 fn invalid_session() -> ApiError {

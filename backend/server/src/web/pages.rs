@@ -388,6 +388,7 @@ async fn language(state: web::Data<AppState>, req: HttpRequest, form: web::Form<
         {
             tracing::error!(error = %e, "language preference not saved");
         }
+        state.auth_cache.forget(id);
     }
     // Only a path on this site: never an open redirect.
     let back = if form.back.starts_with('/') && !form.back.starts_with("//") && !form.back.contains('\\') {

@@ -6,6 +6,7 @@
 mod support;
 
 mod auth;
+mod auth_cache;
 mod availability;
 mod basics;
 mod bookings;
