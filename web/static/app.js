@@ -202,7 +202,10 @@ function live(onEvent) {
       ws.onclose = () => { document.body.dataset.live = "closed"; later(); };
     } catch { later(); }
   };
-  const later = () => setTimeout(connect, Math.min(30000, 1000 * 2 ** retry++));
+  // Full jitter: a random wait below a ceiling that doubles per failed try
+  // (250 ms, 500 ms, ... 30 s), so clients cut off together (an instance
+  // gone) do not all come back in the same instant.
+  const later = () => setTimeout(connect, Math.random() * Math.min(30000, 250 * 2 ** retry++));
   connect();
 }
 

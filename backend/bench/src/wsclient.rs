@@ -75,6 +75,12 @@ impl Pool {
     }
 }
 
+/// A cut-off client tries to resume for this long before it gives up.
+const RESUME_FOR: Duration = Duration::from_secs(60);
+/// The ceiling of the random wait before the first try, doubled per failure.
+const RESUME_FIRST_CEILING: Duration = Duration::from_millis(250);
+const RESUME_MAX_CEILING: Duration = Duration::from_secs(30);
+
 fn ws_config() -> WebSocketConfig {
     WebSocketConfig::default()
 }
@@ -214,11 +220,17 @@ async fn run(
                 if !spec.reconnect || next_addr >= spec.addrs.len() {
                     return;
                 }
-                // Resume on the next instance from the last cursor seen.
+                // Resume on the next instance from the last cursor seen, the
+                // way the web app does: a random wait below a ceiling that
+                // doubles per failed try (250 ms, 500 ms, ... 30 s).
                 let addr = spec.addrs[next_addr].clone();
                 next_addr += 1;
                 let mut resumed = None;
-                for _ in 0..20 {
+                let gave_up_at = Instant::now() + RESUME_FOR;
+                let mut ceiling = RESUME_FIRST_CEILING;
+                while Instant::now() < gave_up_at {
+                    tokio::time::sleep(ceiling.mul_f64(rand::random::<f64>())).await;
+                    ceiling = (ceiling * 2).min(RESUME_MAX_CEILING);
                     let mut backlog = Vec::new();
                     match open(&http, &addr, &spec.token, cursor.as_deref(), |v| backlog.push(v.clone())).await {
                         Ok(w) => {
@@ -232,7 +244,7 @@ async fn run(
                             resumed = Some(w);
                             break;
                         }
-                        Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+                        Err(_) => continue,
                     }
                 }
                 let Some(w) = resumed else { return };

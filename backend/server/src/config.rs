@@ -24,6 +24,9 @@ pub struct Config {
     pub demo_data: bool,
     /// With the demo region, also six months of past calls, bookings and hours.
     pub demo_history: bool,
+    /// Recent events each instance keeps in memory, so a resuming WebSocket
+    /// gets its backlog without a database read (0: always read the log).
+    pub ws_recent_events: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -207,6 +210,7 @@ impl Config {
             // Demo accounts share a published password: only by default in development.
             demo_data: flag("DEMO_DATA", var("DATABASE_URL").is_none())?,
             demo_history: flag("DEMO_HISTORY", true)?,
+            ws_recent_events: parse("WS_RECENT_EVENTS", 50_000usize)?,
         })
     }
 

@@ -67,18 +67,22 @@ pub async fn build_state(config: Arc<Config>, app_url: &str) -> anyhow::Result<A
         }
         None => None,
     };
+    let hub_settings = crate::realtime::hub::HubSettings {
+        recent_events: config.ws_recent_events,
+        ..crate::realtime::hub::HubSettings::default()
+    };
     let realtime = match &config.redis_url {
         Some(url) => {
             let client = redis::Client::open(url.expose_secret()).context("REDIS_URL")?;
             let bus = pb_live::RedisBus::connect(client, &config.redis_prefix)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot subscribe to Redis: {e}"))?;
-            crate::realtime::Realtime::new(
-                crate::realtime::AppBus::Redis(bus),
-                crate::realtime::hub::HubSettings::default(),
-            )
+            crate::realtime::Realtime::new(crate::realtime::AppBus::Redis(bus), hub_settings)
         }
-        None => crate::realtime::Realtime::in_process(),
+        None => crate::realtime::Realtime::new(
+            crate::realtime::AppBus::InProcess(pb_live::InProcessBus::new()),
+            hub_settings,
+        ),
     };
     let index = match &redis {
         Some(conn) => crate::matching::LiveIndex::Redis(Box::new(pb_live::RedisIndex::new(
@@ -87,7 +91,18 @@ pub async fn build_state(config: Arc<Config>, app_url: &str) -> anyhow::Result<A
         ))),
         None => crate::matching::LiveIndex::InProcess(pb_live::InProcessIndex::new()),
     };
-    Ok(AppState { config, db, tokens, hasher, mailer, redis, realtime, index, refresher: Default::default() })
+    Ok(AppState {
+        config,
+        db,
+        tokens,
+        hasher,
+        mailer,
+        redis,
+        realtime,
+        index,
+        refresher: Default::default(),
+        auth_cache: Default::default(),
+    })
 }
 
 /// Load the demo region into an empty database. Returns whether it did.
@@ -154,6 +169,16 @@ pub struct Background {
     _jobs: crate::jobs::Jobs,
     _notify: crate::notify::dispatch::Dispatcher,
     _refresher: crate::refresher::Workers,
+    _auth_listener: AbortOnDrop,
+}
+
+/// A task that stops when this handle drops.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// Fill the live index from Postgres, then start push delivery and the
@@ -178,5 +203,9 @@ pub async fn start_background(state: &web::Data<AppState>) -> anyhow::Result<Bac
         _jobs: crate::jobs::start(state),
         _notify: notify,
         _refresher: crate::refresher::start(state),
+        _auth_listener: AbortOnDrop(tokio::spawn(crate::auth::cache::run_listener(
+            state.db.clone(),
+            state.auth_cache.clone(),
+        ))),
     })
 }

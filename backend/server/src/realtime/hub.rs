@@ -6,12 +6,19 @@
 //! The hub never blocks on a connection: dispatch is `try_send`, and a full
 //! queue cuts that connection off (it resumes from the log). It holds its lock
 //! only for map updates and `try_send`s, never across an `.await`.
+//!
+//! It also keeps the most recent events the reader dispatched, for every
+//! recipient (connected here or not), as an unbroken stretch of the log
+//! ([`Recent`]). A client that resumes from a cursor inside that stretch
+//! gets its backlog from memory, taken under the same lock as its
+//! registration, so nothing falls between the two; older cursors are read
+//! from the log.
 
 use pb_live::Poke;
 use pb_store::events::{self, Cursor, EventRow};
 use pb_store::{AsyncPgConnection, Db, Scope, StoreError};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
@@ -31,11 +38,15 @@ pub struct HubSettings {
     pub max_per_user: usize,
     /// Live connections in this process.
     pub max_total: usize,
+    /// Recent events kept in memory for resuming clients.
+    pub recent_events: usize,
 }
 
 impl Default for HubSettings {
     fn default() -> Self {
-        HubSettings { queue_capacity: 256, max_per_user: 16, max_total: 10_000 }
+        // The queue holds more than one reader batch, so a burst read at once
+        // for one person cannot cut off a connection that keeps reading.
+        HubSettings { queue_capacity: 1024, max_per_user: 16, max_total: 10_000, recent_events: 50_000 }
     }
 }
 
@@ -132,6 +143,62 @@ struct Slot {
 struct Connections {
     by_user: HashMap<Uuid, Vec<Slot>>,
     total: usize,
+    recent: Recent,
+}
+
+/// The latest events the reader dispatched, for every recipient: every
+/// deliverable event after `after` up to `through` is in `frames`, in
+/// delivery order. Unknown (`None`) until the reader has found its start,
+/// and again after it skipped events without reading them.
+#[derive(Default)]
+struct Recent {
+    span: Option<(Cursor, Cursor)>,
+    frames: VecDeque<(Uuid, Arc<Frame>)>,
+}
+
+impl Recent {
+    /// Restart the stretch empty at `head`.
+    fn reset(&mut self, head: Cursor) {
+        self.frames.clear();
+        self.span = Some((head, head));
+    }
+
+    fn push(&mut self, recipient: Uuid, frame: &Arc<Frame>, capacity: usize) {
+        let Some((after, through)) = self.span.as_mut() else { return };
+        if frame.cursor <= *through {
+            return;
+        }
+        *through = frame.cursor;
+        self.frames.push_back((recipient, frame.clone()));
+        while self.frames.len() > capacity {
+            if let Some((_, old)) = self.frames.pop_front() {
+                *after = old.cursor;
+            }
+        }
+    }
+
+    /// `user`'s events after `cursor`, and the cursor they are complete
+    /// through; `None` when the stretch does not cover `cursor`.
+    fn after(&self, user: Uuid, cursor: Cursor) -> Option<(Vec<Arc<Frame>>, Cursor)> {
+        let (after, through) = self.span?;
+        if cursor < after || cursor > through {
+            return None;
+        }
+        let start = self.frames.partition_point(|(_, f)| f.cursor <= cursor);
+        let frames = self.frames.range(start..).filter(|(r, _)| *r == user).map(|(_, f)| f.clone()).collect::<Vec<_>>();
+        Some((frames, through))
+    }
+}
+
+/// Where a new connection starts, decided under the hub's lock together
+/// with its registration.
+#[derive(Debug)]
+pub enum Start {
+    /// The backlog, from memory, and the cursor it is complete through:
+    /// every later event is dispatched to the new registration.
+    Ready { backlog: Vec<Arc<Frame>>, through: Cursor },
+    /// The hub does not hold the stretch: read the backlog from the log.
+    FromLog,
 }
 
 impl Connections {
@@ -189,6 +256,38 @@ impl Hub {
     /// Add a connection for `user_id`, within the caps.
     pub fn register(self: &Arc<Self>, user_id: Uuid) -> Result<Registration, RegisterError> {
         let mut map = self.lock();
+        self.register_locked(&mut map, user_id)
+    }
+
+    /// Add a connection that starts after `after` (`None`: from now on), and
+    /// say whether its backlog is served from memory.
+    pub fn register_from(
+        self: &Arc<Self>,
+        user_id: Uuid,
+        after: Option<Cursor>,
+    ) -> Result<(Registration, Start), RegisterError> {
+        let mut map = self.lock();
+        let registration = self.register_locked(&mut map, user_id)?;
+        let start = match after {
+            None => match map.recent.span {
+                Some((_, through)) => Start::Ready { backlog: Vec::new(), through },
+                None => Start::FromLog,
+            },
+            Some(cursor) => match map.recent.after(user_id, cursor) {
+                Some((backlog, through)) => Start::Ready { backlog, through },
+                None => Start::FromLog,
+            },
+        };
+        Ok((registration, start))
+    }
+
+    /// The reader starts, or skipped events without reading them: the
+    /// stretch of recent events begins afresh at `head`.
+    pub fn restart_recent(&self, head: Cursor) {
+        self.lock().recent.reset(head);
+    }
+
+    fn register_locked(self: &Arc<Self>, map: &mut Connections, user_id: Uuid) -> Result<Registration, RegisterError> {
         if map.total >= self.settings.max_total {
             return Err(RegisterError::TooMany);
         }
@@ -208,6 +307,7 @@ impl Hub {
     /// queue cuts that connection off; the others are not held up.
     pub fn dispatch(&self, recipient: Uuid, frame: Arc<Frame>) {
         let mut map = self.lock();
+        map.recent.push(recipient, &frame, self.settings.recent_events);
         let Some(slots) = map.by_user.get_mut(&recipient) else { return };
         let before = slots.len();
         slots.retain(|slot| match slot.tx.try_send(frame.clone()) {
@@ -262,14 +362,22 @@ impl Hub {
     }
 }
 
+/// After a read that found committed events still waiting behind an older
+/// transaction, read again this soon (doubling while they wait, up to
+/// [`PENDING_RETRY_MAX`]): the commit that frees them pokes no one.
+pub const PENDING_RETRY_FIRST: Duration = Duration::from_millis(1);
+pub const PENDING_RETRY_MAX: Duration = Duration::from_millis(50);
+
 /// The process's one reader of the event log: wakes on a poke (for someone
-/// connected here) or every `poll`, reads every deliverable event after its
-/// own cursor and dispatches them.
+/// connected here), every `poll`, or soon after a read that found events
+/// not yet deliverable; reads every deliverable event after its own cursor
+/// and dispatches them.
 ///
 /// It reads on a connection of its own, outside the request pool, so push
-/// does not queue behind requests under a burst; a wake-up reads everything
-/// up to the visible head in one transaction. After an error it opens a new
-/// connection at the next wake-up.
+/// does not queue behind requests under a burst. That connection states the
+/// system scope once for its session, so each read is one statement; a
+/// wake-up reads batch after batch up to the visible head. After an error it
+/// opens a new connection at the next wake-up.
 ///
 /// It starts at the visible head: connections catch up on older events from
 /// the log themselves, having registered before reading their backlog, so an
@@ -279,7 +387,10 @@ pub async fn run_reader(db: Db, hub: Arc<Hub>, mut pokes: broadcast::Receiver<Po
     let mut conn: Option<AsyncPgConnection> = None;
     let mut cursor = loop {
         match read_on(&db, &mut conn, async |c| events::visible_head(c).await).await {
-            Ok(head) => break head,
+            Ok(head) => {
+                hub.restart_recent(head);
+                break head;
+            }
             Err(error) => {
                 tracing::warn!(%error, "event reader cannot read the log head; retrying");
                 tokio::time::sleep(poll).await;
@@ -288,7 +399,14 @@ pub async fn run_reader(db: Db, hub: Arc<Hub>, mut pokes: broadcast::Receiver<Po
     };
     let mut tick = tokio::time::interval(poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut retry: Option<Duration> = None;
     loop {
+        let retry_due = async {
+            match retry {
+                Some(after) => tokio::time::sleep(after).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             poke = pokes.recv() => match poke {
                 Ok(poke) => {
@@ -313,33 +431,41 @@ pub async fn run_reader(db: Db, hub: Arc<Hub>, mut pokes: broadcast::Receiver<Po
                 }
             },
             _ = tick.tick() => {}
+            _ = retry_due => {}
         }
-        cursor = catch_up(&db, &mut conn, &hub, cursor).await;
+        let pending;
+        (cursor, pending) = catch_up(&db, &mut conn, &hub, cursor).await;
+        retry = pending.then(|| retry.map_or(PENDING_RETRY_FIRST, |d| (d * 2).min(PENDING_RETRY_MAX)));
     }
 }
 
-/// One system-scoped transaction on the reader's own connection, opened on
-/// first use; a failure drops the connection so the next call opens a new one.
+/// Work on the reader's own connection, opened (with the system scope for
+/// its session) on first use; a failure drops the connection so the next
+/// call opens a new one. No transaction: each statement sees the log as of
+/// its own start, which is all the delivery rule needs.
 async fn read_on<T>(
     db: &Db,
     conn: &mut Option<AsyncPgConnection>,
     work: impl AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
     if conn.is_none() {
-        *conn = Some(db.dedicated().await?);
+        let mut fresh = db.dedicated().await?;
+        Scope::System.apply_to_session(&mut fresh).await?;
+        *conn = Some(fresh);
     }
     let Some(c) = conn.as_mut() else { unreachable!("connection opened above") };
-    let outcome = pb_store::pool::tx_on(c, &Scope::System, work).await;
+    let outcome = work(c).await;
     if outcome.is_err() {
         *conn = None;
     }
     outcome
 }
 
-/// Dispatch everything deliverable after `cursor`; returns the new cursor.
-async fn catch_up(db: &Db, conn: &mut Option<AsyncPgConnection>, hub: &Hub, cursor: Cursor) -> Cursor {
+/// Dispatch everything deliverable after `cursor`; returns the new cursor,
+/// and whether committed events wait behind a transaction still in flight.
+async fn catch_up(db: &Db, conn: &mut Option<AsyncPgConnection>, hub: &Hub, cursor: Cursor) -> (Cursor, bool) {
     let mut at = cursor;
-    let outcome = read_on(db, conn, async |c| -> Result<(), StoreError> {
+    let outcome = read_on(db, conn, async |c| -> Result<bool, StoreError> {
         loop {
             if hub.connection_count() == 0 {
                 // Nobody to deliver to: skip ahead without reading payloads. The
@@ -347,27 +473,33 @@ async fn catch_up(db: &Db, conn: &mut Option<AsyncPgConnection>, hub: &Hub, curs
                 // registering meanwhile reads its backlog after that head.
                 let head = events::visible_head(c).await?;
                 if hub.connection_count() == 0 {
+                    if head > at {
+                        hub.restart_recent(head);
+                    }
                     at = at.max(head);
-                    return Ok(());
+                    return Ok(false);
                 }
             }
-            let rows = events::read_after(c, None, at, BATCH).await?;
-            let full = rows.len() as i64 == BATCH;
-            for row in &rows {
+            let read = events::read_log(c, at, BATCH).await?;
+            let full = read.rows.len() as i64 == BATCH;
+            for row in &read.rows {
                 at = row.cursor;
                 hub.dispatch(row.recipient, Arc::new(Frame::of(row)));
             }
             if !full {
-                return Ok(());
+                return Ok(read.pending);
             }
         }
     })
     .await;
-    if let Err(error) = outcome {
-        tracing::warn!(%error, "event reader cannot read the log");
+    match outcome {
+        // Whatever was dispatched before an error stays dispatched.
+        Ok(pending) => (at, pending),
+        Err(error) => {
+            tracing::warn!(%error, "event reader cannot read the log");
+            (at, false)
+        }
     }
-    // Whatever was dispatched before an error stays dispatched.
-    at
 }
 
 #[cfg(test)]
@@ -380,7 +512,8 @@ mod tests {
 
     #[test]
     fn registrations_are_capped_and_unregister_on_drop() {
-        let hub = Arc::new(Hub::new(HubSettings { queue_capacity: 4, max_per_user: 2, max_total: 3 }));
+        let hub =
+            Arc::new(Hub::new(HubSettings { queue_capacity: 4, max_per_user: 2, max_total: 3, recent_events: 8 }));
         let (a, b) = (Uuid::new_v4(), Uuid::new_v4());
         let r1 = hub.register(a).unwrap();
         let r2 = hub.register(a).unwrap();
@@ -397,7 +530,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_full_queue_cuts_that_connection_off_only() {
-        let hub = Arc::new(Hub::new(HubSettings { queue_capacity: 2, max_per_user: 4, max_total: 10 }));
+        let hub =
+            Arc::new(Hub::new(HubSettings { queue_capacity: 2, max_per_user: 4, max_total: 10, recent_events: 8 }));
         let user = Uuid::new_v4();
         let slow = hub.register(user).unwrap();
         let mut fast = hub.register(user).unwrap();
@@ -410,5 +544,54 @@ mod tests {
         hub.dispatch(Uuid::new_v4(), frame(9));
         drop(slow);
         assert_eq!(hub.connection_count(), 1);
+    }
+
+    fn start_of(hub: &Arc<Hub>, user: Uuid, after: Option<Cursor>) -> (Registration, Option<(Vec<i64>, i64)>) {
+        let (r, start) = hub.register_from(user, after).unwrap();
+        let start = match start {
+            Start::Ready { backlog, through } => Some((backlog.iter().map(|f| f.cursor.id).collect(), through.id)),
+            Start::FromLog => None,
+        };
+        (r, start)
+    }
+
+    #[test]
+    fn recent_events_serve_a_resume_inside_their_stretch_only() {
+        let hub =
+            Arc::new(Hub::new(HubSettings { queue_capacity: 8, max_per_user: 8, max_total: 8, recent_events: 4 }));
+        let (me, other) = (Uuid::new_v4(), Uuid::new_v4());
+        // Before the reader has started, everything comes from the log.
+        assert!(start_of(&hub, me, None).1.is_none());
+        hub.restart_recent(Cursor { xid: 1, id: 10 });
+        assert_eq!(start_of(&hub, me, None).1, Some((vec![], 10)));
+        for id in 11..=14 {
+            hub.dispatch(if id % 2 == 0 { me } else { other }, frame(id));
+        }
+        // Only my events after my cursor, complete through the last one read.
+        assert_eq!(start_of(&hub, me, Some(Cursor { xid: 1, id: 10 })).1, Some((vec![12, 14], 14)));
+        assert_eq!(start_of(&hub, me, Some(Cursor { xid: 1, id: 12 })).1, Some((vec![14], 14)));
+        // A cursor beyond what the reader read: the log decides.
+        assert!(start_of(&hub, me, Some(Cursor { xid: 1, id: 15 })).1.is_none());
+        // The oldest event falls out: a cursor before it is no longer covered.
+        hub.dispatch(me, frame(16));
+        assert!(start_of(&hub, me, Some(Cursor { xid: 1, id: 10 })).1.is_none());
+        assert_eq!(start_of(&hub, me, Some(Cursor { xid: 1, id: 11 })).1, Some((vec![12, 14, 16], 16)));
+        // Skipping ahead unread starts afresh.
+        hub.restart_recent(Cursor { xid: 2, id: 1 });
+        assert!(start_of(&hub, me, Some(Cursor { xid: 1, id: 14 })).1.is_none());
+        assert_eq!(start_of(&hub, me, Some(Cursor { xid: 2, id: 1 })).1, Some((vec![], 1)));
+    }
+
+    #[tokio::test]
+    async fn a_registration_gets_every_event_after_its_start() {
+        let hub =
+            Arc::new(Hub::new(HubSettings { queue_capacity: 8, max_per_user: 8, max_total: 8, recent_events: 8 }));
+        let me = Uuid::new_v4();
+        hub.restart_recent(Cursor { xid: 1, id: 0 });
+        hub.dispatch(me, frame(1));
+        let (mut r, start) = start_of(&hub, me, Some(Cursor { xid: 1, id: 0 }));
+        assert_eq!(start, Some((vec![1], 1)));
+        hub.dispatch(me, frame(2));
+        assert_eq!(r.rx.recv().await.unwrap().cursor.id, 2);
     }
 }

@@ -110,11 +110,14 @@ pub async fn notify(state: &AppState, recipients: Vec<Uuid>) {
     }
 }
 
-/// A person's sessions ended: close their sockets here at once, and tell the
+/// A person's sessions ended: forget their cached sign-in facts, close their
+/// sockets here at once, and tell the
 /// other instances to do the same. Tickets are refused for disabled accounts
 /// anyway, so a lost poke leaves at most the already open sockets of a
 /// changed password until they reconnect.
 pub async fn disconnect_everywhere(state: &AppState, user: Uuid) {
+    // The other instances learn it from PostgreSQL (see `auth::cache`).
+    state.auth_cache.forget(user);
     state.realtime.hub.disconnect_user(user);
     if let Err(error) = state.realtime.bus.publish(Poke::disconnect(vec![user])).await {
         tracing::warn!(%error, "could not tell other instances to close a user's sockets");

@@ -6,7 +6,8 @@
 //! refusal is an ordinary problem response.
 //!
 //! The connection task: register with the hub first (live events queue up),
-//! then send the backlog from the client's cursor out of the log, then
+//! then send the backlog from the client's cursor (from the hub's recent
+//! events when they cover it, out of the log otherwise), then
 //! forward live events, dropping any at or below the last cursor sent. One
 //! task, one `select!` over the client, the hub queue, the hub's kick and the
 //! heartbeat. Every write is bounded in time and abandoned when the hub kicks.
@@ -22,7 +23,7 @@ use std::time::Duration;
 use tokio::time::{timeout, Instant};
 use utoipa::ToSchema;
 
-use super::hub::{Frame, KickReason, RegisterError, Registration};
+use super::hub::{Frame, KickReason, RegisterError, Registration, Start};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::secrets::{hash_token, new_token};
@@ -104,7 +105,7 @@ pub async fn connect(
         .tx(&Scope::System, async |c| tickets::consume(c, &hash).await.map_err(ApiError::from))
         .await?
         .ok_or_else(invalid)?;
-    let registration = state.realtime.hub.register(user_id).map_err(|e| match e {
+    let (registration, start) = state.realtime.hub.register_from(user_id, after).map_err(|e| match e {
         RegisterError::TooManyForUser => {
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_connections", "Too many open connections")
         }
@@ -112,7 +113,7 @@ pub async fn connect(
     })?;
     let db = state.db.clone();
     let stream = stream.max_frame_size(MAX_CLIENT_FRAME);
-    actix_web::rt::spawn(run_connection(db, registration, session, stream, after));
+    actix_web::rt::spawn(run_connection(db, registration, session, stream, after, start));
     Ok(response)
 }
 
@@ -170,8 +171,9 @@ async fn run_connection(
     mut session: Session,
     mut stream: MessageStream,
     after: Option<Cursor>,
+    start: Start,
 ) {
-    let end = serve(&db, &mut registration, &mut session, &mut stream, after).await;
+    let end = serve(&db, &mut registration, &mut session, &mut stream, after, start).await;
     tracing::debug!(?end, "WebSocket connection ends");
     // Unregister before the (possibly slow) close.
     drop(registration);
@@ -271,6 +273,31 @@ async fn send_backlog(
     }
 }
 
+/// Send a backlog the hub had in memory; the connection is then complete
+/// through `through` (later events are dispatched to it live).
+async fn send_frames(
+    session: &mut Session,
+    registration: &mut Registration,
+    backlog: Vec<Arc<Frame>>,
+    through: Cursor,
+) -> Result<Cursor, End> {
+    let mut held = Vec::new();
+    for frame in backlog {
+        send(session, registration, frame.json.clone()).await?;
+        // A long backlog must not fill the live queue meanwhile.
+        hold_queued(registration, &mut held)?;
+    }
+    hold_queued(registration, &mut held)?;
+    let mut last = through;
+    for frame in held {
+        if frame.cursor > last {
+            send(session, registration, frame.json.clone()).await?;
+            last = frame.cursor;
+        }
+    }
+    Ok(last)
+}
+
 /// How many live frames a connection may hold back while its backlog goes out.
 const MAX_HELD: usize = 10_000;
 
@@ -291,16 +318,17 @@ async fn serve(
     session: &mut Session,
     stream: &mut MessageStream,
     after: Option<Cursor>,
+    start: Start,
 ) -> End {
-    let mut last = match after {
-        Some(after) => match send_backlog(db, registration, session, after).await {
-            Ok(last) => last,
-            Err(end) => return end,
-        },
-        None => match head(db).await {
-            Ok(head) => head,
-            Err(end) => return end,
-        },
+    let started = match (start, after) {
+        // The hub held the stretch after the cursor: no database read.
+        (Start::Ready { backlog, through }, _) => send_frames(session, registration, backlog, through).await,
+        (Start::FromLog, Some(after)) => send_backlog(db, registration, session, after).await,
+        (Start::FromLog, None) => head(db).await,
+    };
+    let mut last = match started {
+        Ok(last) => last,
+        Err(end) => return end,
     };
     if let Err(end) = send_control(session, registration, "ready", last).await {
         return end;

@@ -212,7 +212,16 @@ async fn events_reach_only_their_recipient_in_order() {
 
 #[actix_web::test]
 async fn resuming_delivers_exactly_the_missed_events() {
-    let app = TestApp::spawn().await;
+    resume_delivers_exactly_the_missed_events(50_000).await;
+}
+
+#[actix_web::test]
+async fn resuming_from_the_log_delivers_exactly_the_missed_events() {
+    resume_delivers_exactly_the_missed_events(0).await;
+}
+
+async fn resume_delivers_exactly_the_missed_events(recent_events: usize) {
+    let app = TestApp::spawn_with(|c| c.ws_recent_events = recent_events).await;
     let x = app.user_id(WORKER).await;
     let token = app.login(WORKER).await;
     let (mut ws, start) = connect(&app, &token, None).await;
@@ -300,7 +309,17 @@ async fn flood(app: &TestApp, user: Uuid, seqs: std::ops::Range<i64>) {
 
 #[actix_web::test]
 async fn a_client_that_does_not_read_is_cut_off_and_resumes_from_its_cursor() {
-    let app = TestApp::spawn().await;
+    slow_client_is_cut_off_and_resumes(50_000).await;
+}
+
+/// The same with no recent events in memory: the backlog comes from the log.
+#[actix_web::test]
+async fn a_cut_off_client_resumes_from_the_log_when_memory_does_not_reach_back() {
+    slow_client_is_cut_off_and_resumes(0).await;
+}
+
+async fn slow_client_is_cut_off_and_resumes(recent_events: usize) {
+    let app = TestApp::spawn_with(|c| c.ws_recent_events = recent_events).await;
     let x = app.user_id(WORKER).await;
     let token = app.login(WORKER).await;
     let (mut ws, start) = connect(&app, &token, None).await;
@@ -357,7 +376,9 @@ async fn a_client_that_does_not_read_is_cut_off_and_resumes_from_its_cursor() {
 
 #[actix_web::test]
 async fn cursors_older_than_retention_get_resync_required() {
-    let app = TestApp::spawn().await;
+    // Pruning is faked on fresh events below; with them still in memory
+    // the instance would (correctly) serve them instead.
+    let app = TestApp::spawn_with(|c| c.ws_recent_events = 0).await;
     let x = app.user_id(WORKER).await;
     let token = app.login(WORKER).await;
     let (mut ws, start) = connect(&app, &token, None).await;

@@ -105,6 +105,7 @@ pub fn test_config(smtp: SocketAddr, data_dir: PathBuf) -> Config {
         demo_data: true,
         // Tests build their own past; the demo's would change their figures.
         demo_history: false,
+        ws_recent_events: 50_000,
     }
 }
 
