@@ -22,6 +22,7 @@ use pb_live::{AvailabilityIndex, InProcessIndex, IndexError, RedisIndex};
 use pb_store::shifts::Shift;
 use pb_store::{candidates, events, orgs, relations, shifts, AsyncPgConnection, Scope, StoreError};
 use serde_json::json;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::auth::to_domain_agreement;
@@ -167,22 +168,18 @@ pub async fn practice_context(
     org_id: Uuid,
     practice_id: Uuid,
 ) -> Result<CallContext, StoreError> {
-    use pb_store::schema::organisations;
     let agreements = orgs::agreements_touching(conn, &[org_id]).await?.into_iter().map(to_domain_agreement).collect();
-    let favourites = relations::favourites(conn, practice_id).await?.into_iter().map(|f| f.user_id).collect();
-    let blocked = relations::blocked_by_practice(conn, practice_id).await?;
-    let min_rest: i32 = organisations::table.find(org_id).select(organisations::min_rest_minutes).first(conn).await?;
-    let hagro_practices = relations::hagro_practices(conn, practice_id).await?;
+    let facts = relations::practice_facts(conn, org_id, practice_id).await?;
     Ok(CallContext {
         agreements,
         relations: PracticeRelations {
-            favourites,
-            blocked,
+            favourites: facts.favourites,
+            blocked: facts.blocked,
             worked_here_before: Vec::new(),
             recent_bookings: Vec::new(),
         },
-        policy: MatchPolicy { min_rest: Duration::minutes(i64::from(min_rest)) },
-        hagro_practices,
+        policy: MatchPolicy { min_rest: Duration::minutes(i64::from(facts.min_rest_minutes)) },
+        hagro_practices: facts.hagro_practices,
     })
 }
 
@@ -236,22 +233,37 @@ pub type WorkerFacts = (Uuid, Option<Uuid>, Vec<Uuid>);
 
 /// What tiering needs to know about matched people.
 pub async fn worker_facts(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<Vec<WorkerFacts>, StoreError> {
-    use pb_store::schema::{memberships, worker_profiles};
-    let employers: Vec<(Uuid, Option<Uuid>)> = worker_profiles::table
-        .filter(worker_profiles::user_id.eq_any(ids.to_vec()))
-        .select((worker_profiles::user_id, worker_profiles::employer_practice_id))
-        .load(conn)
-        .await?;
-    let orgs: Vec<(Uuid, Option<Uuid>)> = memberships::table
-        .filter(memberships::user_id.eq_any(ids.to_vec()))
-        .filter(memberships::role.eq("worker"))
-        .select((memberships::user_id, memberships::org_id))
-        .load(conn)
-        .await?;
-    Ok(employers
-        .into_iter()
-        .map(|(id, employer)| (id, employer, orgs.iter().filter(|(u, _)| *u == id).filter_map(|(_, o)| *o).collect()))
-        .collect())
+    Ok(worker_facts_and_names(conn, ids).await?.0)
+}
+
+/// [`worker_facts`] and the people's names, in one statement.
+pub async fn worker_facts_and_names(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+) -> Result<(Vec<WorkerFacts>, HashMap<Uuid, String>), StoreError> {
+    use diesel::sql_types::{Array, Nullable, Text, Uuid as SqlUuid};
+    #[derive(diesel::QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = SqlUuid)]
+        user_id: Uuid,
+        #[diesel(sql_type = Text)]
+        name: String,
+        #[diesel(sql_type = Nullable<SqlUuid>)]
+        employer_practice_id: Option<Uuid>,
+        #[diesel(sql_type = Array<SqlUuid>)]
+        orgs: Vec<Uuid>,
+    }
+    let rows: Vec<Row> = pb_store::prepared(
+        "SELECT wp.user_id, u.name, wp.employer_practice_id, \
+                ARRAY(SELECT m.org_id FROM memberships m \
+                      WHERE m.user_id = wp.user_id AND m.role = 'worker' AND m.org_id IS NOT NULL) AS orgs \
+         FROM worker_profiles wp JOIN users u ON u.id = wp.user_id WHERE wp.user_id = ANY($1)",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .load(conn)
+    .await?;
+    let names = rows.iter().map(|r| (r.user_id, r.name.clone())).collect();
+    Ok((rows.into_iter().map(|r| (r.user_id, r.employer_practice_id, r.orgs)).collect(), names))
 }
 
 /// Practice managers of a practice: they hear about candidates.

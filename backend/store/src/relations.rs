@@ -147,3 +147,55 @@ pub async fn hagro_practices(conn: &mut AsyncPgConnection, practice_id: Uuid) ->
         Some(h) => Ok(practices::table.filter(practices::hagro_id.eq(h)).select(practices::id).load(conn).await?),
     }
 }
+
+/// What matching needs to know about one practice, besides its RHO's
+/// agreements: its favourites (oldest first), the people it blocked, its
+/// RHO's minimum rest, and the practices of its HAGRO (itself included).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PracticeFacts {
+    pub favourites: Vec<Uuid>,
+    pub blocked: Vec<Uuid>,
+    pub min_rest_minutes: i32,
+    pub hagro_practices: Vec<Uuid>,
+}
+
+/// [`PracticeFacts`] in one statement (they were five reads).
+#[tracing::instrument(skip_all)]
+pub async fn practice_facts(
+    conn: &mut AsyncPgConnection,
+    org_id: Uuid,
+    practice_id: Uuid,
+) -> Result<PracticeFacts, StoreError> {
+    use diesel::sql_types::{Array, Integer, Nullable, Uuid as SqlUuid};
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Array<SqlUuid>)]
+        favourites: Vec<Uuid>,
+        #[diesel(sql_type = Array<SqlUuid>)]
+        blocked: Vec<Uuid>,
+        #[diesel(sql_type = Nullable<Integer>)]
+        min_rest_minutes: Option<i32>,
+        #[diesel(sql_type = Array<SqlUuid>)]
+        hagro_practices: Vec<Uuid>,
+    }
+    let row: Row = crate::prepared(
+        "SELECT \
+           ARRAY(SELECT user_id FROM practice_favourites WHERE practice_id = $2 ORDER BY created_at, user_id) \
+             AS favourites, \
+           ARRAY(SELECT user_id FROM blocks WHERE practice_id = $2 AND blocked_by = 'practice') AS blocked, \
+           (SELECT min_rest_minutes FROM organisations WHERE id = $1) AS min_rest_minutes, \
+           coalesce(( \
+             SELECT array_agg(p.id) FROM practices p \
+             WHERE p.hagro_id = (SELECT hagro_id FROM practices WHERE id = $2)), ARRAY[$2]) AS hagro_practices",
+    )
+    .bind::<SqlUuid, _>(org_id)
+    .bind::<SqlUuid, _>(practice_id)
+    .get_result(conn)
+    .await?;
+    Ok(PracticeFacts {
+        favourites: row.favourites,
+        blocked: row.blocked,
+        min_rest_minutes: row.min_rest_minutes.ok_or(StoreError::NotFound)?,
+        hagro_practices: row.hagro_practices,
+    })
+}

@@ -16,7 +16,7 @@ use pb_domain::{EngagementType, Profession, TimeWindow};
 use pb_store::audit::{self, NewAuditEntry};
 use pb_store::models::{flatten, to_array, Practice};
 use pb_store::shifts::{self, Shift, ShiftFilter};
-use pb_store::{orgs, users, workers, AsyncPgConnection, Scope};
+use pb_store::{orgs, workers, AsyncPgConnection, Scope};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -765,34 +765,24 @@ pub async fn list_candidates(
     user: AuthUser,
     path: web::Path<Uuid>,
 ) -> ApiResult<web::Json<Vec<CandidateView>>> {
-    // The call and its matching context in one read; only its staff see candidates.
+    // One transaction: the call and its matching context, the search in the
+    // live index, then tiering facts, names, offers, and the audit of every
+    // listed person (one multi-row insert, the only write, so the
+    // transaction takes an xid only at its end).
     let id = path.into_inner();
-    let (s, ctx) = state
-        .db
-        .tx(&Scope::System, async |c| -> ApiResult<_> {
-            let s = shifts::find(c, id).await?;
-            if require_shift_staff(&user, &s).is_err() {
-                return Ok((s, None));
-            }
-            let ctx = matching::call_context(c, &s).await?;
-            Ok((s, Some(ctx)))
-        })
-        .await?;
-    require_shift_staff(&user, &s)?;
-    let Some(ctx) = ctx else { return Err(ApiError::not_found()) };
-    let mut matches = matching::search(&state, &s, &ctx).await?;
-    // The best candidates are what a practice acts on; a remote call can match thousands.
-    matches.truncate(MAX_CANDIDATES);
-    let ids: Vec<Uuid> = matches.iter().map(|m| m.worker_id).collect();
-    // Tiering facts, offers, names, and the audit of every listed person (one
-    // multi-row insert) in one transaction.
     let views = state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
-            let facts = matching::worker_facts(c, &ids).await?;
+            let s = shifts::find(c, id).await?;
+            require_shift_staff(&user, &s)?;
+            let ctx = matching::call_context(c, &s).await?;
+            let mut matches = matching::search(&state, &s, &ctx).await?;
+            // The best candidates are what a practice acts on; a remote call can match thousands.
+            matches.truncate(MAX_CANDIDATES);
+            let ids: Vec<Uuid> = matches.iter().map(|m| m.worker_id).collect();
+            let (facts, names) = matching::worker_facts_and_names(c, &ids).await?;
             let ranked = matching::tiered(&s, &ctx, matches, &facts);
             let offered: Vec<Uuid> = shifts::offers_of_shift(c, s.id).await?.into_iter().map(|o| o.user_id).collect();
-            let names = users::names(c, &ids).await?;
             let entries: Vec<NewAuditEntry> = ranked
                 .iter()
                 .map(|t| NewAuditEntry {
