@@ -72,15 +72,12 @@ pub async fn take_slot(
     // it, two simultaneous bookings of one person on overlapping calls can
     // each wait for the other's uncommitted row in the exclusion constraint:
     // a deadlock (40P01) instead of a clean `worker_already_booked`.
-    diesel::sql_query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-        .bind::<SqlUuid, _>(user_id)
-        .execute(conn)
-        .await?;
+    crate::prepared("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind::<SqlUuid, _>(user_id).execute(conn).await?;
     // Under that lock, the RHO's minimum rest between two bookings of one
     // person holds too: a booking that ends (or starts) closer to this call
     // than the rest allows, without overlapping it, refuses the booking. An
     // overlapping one is left to the exclusion constraint (`worker_already_booked`).
-    let too_close: bool = diesel::sql_query(
+    let too_close: bool = crate::prepared(
         "SELECT EXISTS ( \
              SELECT 1 FROM shifts s JOIN organisations o ON o.id = s.org_id \
              JOIN bookings b ON b.user_id = $2 AND b.status = 'confirmed' \
@@ -117,7 +114,7 @@ pub async fn take_slot(
              FROM s RETURNING * \
          ) SELECT {COLUMNS} FROM b"
     );
-    Ok(diesel::sql_query(sql)
+    Ok(crate::prepared(sql)
         .bind::<SqlUuid, _>(shift_id)
         .bind::<SqlUuid, _>(user_id)
         .bind::<Text, _>(source)
@@ -134,7 +131,7 @@ struct TooClose {
 
 #[tracing::instrument(skip_all)]
 pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Booking, StoreError> {
-    Ok(diesel::sql_query(format!("SELECT {COLUMNS} FROM bookings b WHERE b.id = $1"))
+    Ok(crate::prepared(format!("SELECT {COLUMNS} FROM bookings b WHERE b.id = $1"))
         .bind::<SqlUuid, _>(id)
         .get_result(conn)
         .await?)
@@ -143,7 +140,7 @@ pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Booking, Sto
 /// Lock a booking for cancelling.
 #[tracing::instrument(skip_all)]
 pub async fn find_for_update(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Booking, StoreError> {
-    Ok(diesel::sql_query(format!("SELECT {COLUMNS} FROM bookings b WHERE b.id = $1 FOR UPDATE"))
+    Ok(crate::prepared(format!("SELECT {COLUMNS} FROM bookings b WHERE b.id = $1 FOR UPDATE"))
         .bind::<SqlUuid, _>(id)
         .get_result(conn)
         .await?)
@@ -179,7 +176,7 @@ pub async fn list(
          AND ($2::timestamptz IS NULL OR upper(b.during) > $2) AND ($3 OR b.status = 'confirmed') \
          ORDER BY lower(b.during), b.id LIMIT $4"
     );
-    Ok(diesel::sql_query(sql)
+    Ok(crate::prepared(sql)
         .bind::<diesel::sql_types::Array<SqlUuid>, _>(ids)
         .bind::<Nullable<Timestamptz>, _>(from)
         .bind::<Bool, _>(include_cancelled)
@@ -208,7 +205,7 @@ pub async fn confirmed_windows(
         #[diesel(sql_type = Timestamptz)]
         ends_at: DateTime<Utc>,
     }
-    let rows: Vec<Row> = diesel::sql_query(
+    let rows: Vec<Row> = crate::prepared(
         "SELECT user_id, lower(during) AS starts_at, upper(during) AS ends_at FROM bookings \
          WHERE user_id = ANY($1) AND status = 'confirmed' AND upper(during) > $2",
     )
@@ -246,7 +243,7 @@ pub async fn cancel(
              WHERE id = (SELECT shift_id FROM b) RETURNING id \
          ) SELECT {COLUMNS} FROM b"
     );
-    let cancelled: Option<Booking> = diesel::sql_query(sql)
+    let cancelled: Option<Booking> = crate::prepared(sql)
         .bind::<SqlUuid, _>(id)
         .bind::<Text, _>(by)
         .bind::<SqlUuid, _>(by_user)
@@ -256,7 +253,7 @@ pub async fn cancel(
         .await
         .optional()?;
     if let Some(b) = &cancelled {
-        diesel::sql_query(
+        crate::prepared(
             "UPDATE bookings SET slot = $2 WHERE shift_id = $1 AND status = 'confirmed' \
              AND slot = (SELECT booked_slots + 1 FROM shifts WHERE id = $1) AND slot <> $2",
         )

@@ -25,7 +25,7 @@ pub struct Feed {
 
 /// Revoke the person's live feed, if any. Returns whether one was revoked.
 pub async fn revoke(conn: &mut AsyncPgConnection, user: Uuid) -> Result<bool, StoreError> {
-    let n = diesel::sql_query("UPDATE calendar_feeds SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
+    let n = crate::prepared("UPDATE calendar_feeds SET revoked_at = now() WHERE user_id = $1 AND revoked_at IS NULL")
         .bind::<SqlUuid, _>(user)
         .execute(conn)
         .await?;
@@ -35,7 +35,7 @@ pub async fn revoke(conn: &mut AsyncPgConnection, user: Uuid) -> Result<bool, St
 /// Replace the person's feed secret: the old URL stops working.
 pub async fn replace(conn: &mut AsyncPgConnection, user: Uuid, token_hash: &[u8]) -> Result<Feed, StoreError> {
     revoke(conn, user).await?;
-    Ok(diesel::sql_query(
+    Ok(crate::prepared(
         "INSERT INTO calendar_feeds (user_id, token_hash) VALUES ($1, $2) \
          RETURNING id, user_id, created_at, revoked_at",
     )
@@ -47,7 +47,7 @@ pub async fn replace(conn: &mut AsyncPgConnection, user: Uuid, token_hash: &[u8]
 
 /// The person's live feed, if any.
 pub async fn live(conn: &mut AsyncPgConnection, user: Uuid) -> Result<Option<Feed>, StoreError> {
-    let rows: Vec<Feed> = diesel::sql_query(
+    let rows: Vec<Feed> = crate::prepared(
         "SELECT id, user_id, created_at, revoked_at FROM calendar_feeds WHERE user_id = $1 AND revoked_at IS NULL",
     )
     .bind::<SqlUuid, _>(user)
@@ -58,7 +58,7 @@ pub async fn live(conn: &mut AsyncPgConnection, user: Uuid) -> Result<Option<Fee
 
 /// Whose live feed has this secret (system scope: the caller is not signed in).
 pub async fn owner_of(conn: &mut AsyncPgConnection, token_hash: &[u8]) -> Result<Option<Uuid>, StoreError> {
-    let rows: Vec<Feed> = diesel::sql_query(
+    let rows: Vec<Feed> = crate::prepared(
         "SELECT f.id, f.user_id, f.created_at, f.revoked_at FROM calendar_feeds f JOIN users u ON u.id = f.user_id \
          WHERE f.token_hash = $1 AND f.revoked_at IS NULL AND u.disabled_at IS NULL",
     )

@@ -155,7 +155,7 @@ pub async fn append(
     shift_id: Option<Uuid>,
     payload: serde_json::Value,
 ) -> Result<(), StoreError> {
-    diesel::sql_query("INSERT INTO events (recipient_user_id, kind, shift_id, payload) VALUES ($1, $2, $3, $4)")
+    crate::prepared("INSERT INTO events (recipient_user_id, kind, shift_id, payload) VALUES ($1, $2, $3, $4)")
         .bind::<diesel::sql_types::Uuid, _>(recipient)
         .bind::<Text, _>(kind)
         .bind::<Nullable<diesel::sql_types::Uuid>, _>(shift_id)
@@ -178,7 +178,7 @@ pub async fn append_many(
     if recipients.is_empty() {
         return Ok(0);
     }
-    Ok(diesel::sql_query(
+    Ok(crate::prepared(
         "INSERT INTO events (recipient_user_id, kind, shift_id, payload) \
          SELECT r, $2, $3, $4 FROM unnest($1::uuid[]) WITH ORDINALITY AS t(r, n) ORDER BY n",
     )
@@ -210,7 +210,7 @@ pub async fn append_rows(conn: &mut AsyncPgConnection, rows: &[NewEvent]) -> Res
     let kinds: Vec<&str> = rows.iter().map(|r| r.kind).collect();
     let shifts: Vec<Option<Uuid>> = rows.iter().map(|r| r.shift_id).collect();
     let payloads: Vec<&serde_json::Value> = rows.iter().map(|r| &r.payload).collect();
-    Ok(diesel::sql_query(
+    Ok(crate::prepared(
         "INSERT INTO events (recipient_user_id, kind, shift_id, payload) \
          SELECT r, k, s, p FROM unnest($1::uuid[], $2::text[], $3::uuid[], $4::jsonb[]) WITH ORDINALITY AS t(r, k, s, p, n) \
          ORDER BY n",
@@ -233,7 +233,7 @@ pub async fn read_after(
     after: Cursor,
     limit: i64,
 ) -> Result<Vec<EventRow>, StoreError> {
-    let rows: Vec<RawEvent> = diesel::sql_query(
+    let rows: Vec<RawEvent> = crate::prepared(
         "SELECT xid::text AS xid, id, recipient_user_id, kind, shift_id, payload, created_at FROM events \
          WHERE ($1::uuid IS NULL OR recipient_user_id = $1) \
            AND (xid, id) > (CAST($2 AS xid8), $3) \
@@ -275,7 +275,7 @@ pub async fn read_log(conn: &mut AsyncPgConnection, after: Cursor, limit: i64) -
     // Rows of transactions in flight are invisible to this statement anyway;
     // what `deliverable` tells apart is committed rows at or above xmin.
     // Ordered by xid, so they all come after the deliverable ones.
-    let rows: Vec<Row> = diesel::sql_query(
+    let rows: Vec<Row> = crate::prepared(
         "SELECT xid::text AS xid, id, recipient_user_id, kind, shift_id, payload, created_at, \
                 xid < pg_snapshot_xmin(pg_current_snapshot()) AS deliverable \
          FROM events WHERE (xid, id) > (CAST($1 AS xid8), $2) ORDER BY xid, id LIMIT $3",
@@ -301,7 +301,7 @@ pub async fn read_log(conn: &mut AsyncPgConnection, after: Cursor, limit: i64) -
 /// every recipient's rows.
 #[tracing::instrument(skip_all)]
 pub async fn visible_head(conn: &mut AsyncPgConnection) -> Result<Cursor, StoreError> {
-    let row: Option<RawCursor> = diesel::sql_query(
+    let row: Option<RawCursor> = crate::prepared(
         "SELECT xid::text AS xid, id FROM events \
          WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY xid DESC, id DESC LIMIT 1",
     )
@@ -319,7 +319,7 @@ pub async fn visible_head(conn: &mut AsyncPgConnection) -> Result<Cursor, StoreE
 #[tracing::instrument(skip_all)]
 pub async fn resync_needed(conn: &mut AsyncPgConnection, cursor: Cursor) -> Result<bool, StoreError> {
     // '0' (never a real xid) means nothing was pruned yet.
-    let row: Flag = diesel::sql_query(
+    let row: Flag = crate::prepared(
         "SELECT coalesce(bool_or(pruned_through_xid <> '0' AND CAST($1 AS xid8) <= pruned_through_xid), false) \
          AS flag FROM event_log_state",
     )
@@ -340,7 +340,7 @@ pub async fn prune(conn: &mut AsyncPgConnection, older_than: Duration) -> Result
         n: i64,
     }
     let age = diesel::data_types::PgInterval::from_microseconds(older_than.as_micros().min(i64::MAX as u128) as i64);
-    let row: Pruned = diesel::sql_query(
+    let row: Pruned = crate::prepared(
         "WITH gone AS (DELETE FROM events WHERE created_at < now() - $1 RETURNING xid), \
               top AS (SELECT max(xid) AS xid, count(*) AS n FROM gone), \
               moved AS (UPDATE event_log_state SET pruned_through_xid = top.xid FROM top \

@@ -60,7 +60,7 @@ const HOURS_COLUMNS: &str = "h.booking_id, h.user_id, h.org_id, h.practice_id, h
 /// The hours of a booking, if submitted.
 #[tracing::instrument(skip_all)]
 pub async fn find(conn: &mut AsyncPgConnection, booking_id: Uuid) -> Result<Option<Hours>, StoreError> {
-    Ok(diesel::sql_query(format!("SELECT {HOURS_COLUMNS} FROM booking_hours h WHERE h.booking_id = $1"))
+    Ok(crate::prepared(format!("SELECT {HOURS_COLUMNS} FROM booking_hours h WHERE h.booking_id = $1"))
         .bind::<SqlUuid, _>(booking_id)
         .get_result(conn)
         .await
@@ -93,7 +93,7 @@ pub async fn submit(
          WHERE h.status = 'submitted' \
          RETURNING {HOURS_COLUMNS}"
     );
-    Ok(diesel::sql_query(sql)
+    Ok(crate::prepared(sql)
         .bind::<SqlUuid, _>(booking.id)
         .bind::<SqlUuid, _>(booking.user_id)
         .bind::<SqlUuid, _>(booking.org_id)
@@ -126,7 +126,7 @@ pub async fn decide(
              note = $6, decided_at = now(), decided_by = $7 \
          WHERE h.booking_id = $1 AND h.status = 'submitted' RETURNING {HOURS_COLUMNS}"
     );
-    Ok(diesel::sql_query(sql)
+    Ok(crate::prepared(sql)
         .bind::<SqlUuid, _>(booking_id)
         .bind::<Text, _>(status)
         .bind::<Timestamptz, _>(start)
@@ -200,7 +200,7 @@ const LINE_SELECT: &str = "SELECT b.id AS booking_id, b.shift_id, b.user_id, u.n
 /// One booking with its hours.
 #[tracing::instrument(skip_all)]
 pub async fn line(conn: &mut AsyncPgConnection, booking_id: Uuid) -> Result<HoursLine, StoreError> {
-    Ok(diesel::sql_query(format!("{LINE_SELECT} WHERE b.id = $1"))
+    Ok(crate::prepared(format!("{LINE_SELECT} WHERE b.id = $1"))
         .bind::<SqlUuid, _>(booking_id)
         .get_result(conn)
         .await?)
@@ -230,7 +230,7 @@ pub async fn lines(
              AND ($4::text IS NULL OR COALESCE(h.status, 'not_submitted') = $4) \
          ORDER BY lower(b.during), b.id LIMIT $5"
     );
-    Ok(diesel::sql_query(sql)
+    Ok(crate::prepared(sql)
         .bind::<Array<SqlUuid>, _>(ids)
         .bind::<Timestamptz, _>(from)
         .bind::<Timestamptz, _>(to)
@@ -256,7 +256,7 @@ pub async fn claim_reminders(
         #[diesel(sql_type = SqlUuid)]
         id: Uuid,
     }
-    let rows: Vec<Row> = diesel::sql_query(
+    let rows: Vec<Row> = crate::prepared(
         "UPDATE bookings SET hours_reminded_at = now() WHERE id IN ( \
              SELECT b.id FROM bookings b \
              WHERE b.status = 'confirmed' AND b.hours_reminded_at IS NULL \

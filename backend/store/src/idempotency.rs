@@ -89,7 +89,7 @@ pub async fn claim(conn: &mut AsyncPgConnection, claim: &NewClaim<'_>) -> Result
         // One statement: insert, or take over an expired reservation of the
         // identical request. Under READ COMMITTED a concurrent insert of the
         // same key makes this wait for that transaction, then see its row.
-        let reserved: Option<Reserved> = diesel::sql_query(
+        let reserved: Option<Reserved> = crate::prepared(
             "INSERT INTO idempotency_keys AS k \
                  (user_id, key, method, path, request_hash, status, lock_token, locked_until) \
              VALUES ($1, $2, $3, $4, $5, 'in_flight', $6, now() + $7) \
@@ -186,7 +186,7 @@ pub async fn release(
 #[tracing::instrument(skip_all)]
 pub async fn prune(conn: &mut AsyncPgConnection, older_than: Duration) -> Result<usize, StoreError> {
     let age = PgInterval::from_microseconds(older_than.as_micros().min(i64::MAX as u128) as i64);
-    Ok(diesel::sql_query(
+    Ok(crate::prepared(
         "DELETE FROM idempotency_keys \
          WHERE created_at < now() - $1 AND (status = 'done' OR locked_until <= now())",
     )

@@ -23,6 +23,7 @@ pub mod orgs;
 pub mod outbox;
 pub mod password_resets;
 pub mod pool;
+pub mod prepared;
 pub mod provision;
 pub mod relations;
 pub mod reports;
@@ -38,6 +39,7 @@ pub mod workers;
 pub use diesel_async::AsyncPgConnection;
 pub use error::StoreError;
 pub use pool::Db;
+pub use prepared::prepared;
 pub use scope::Scope;
 
 /// The database's clock as a nullable timestamptz, for `SET x_at = now()` on

@@ -32,7 +32,7 @@ pub struct Prefs {
 const COLUMNS: &str = "user_id, modes, quiet_start, quiet_end, digest_hour, updated_at";
 
 pub async fn find(conn: &mut AsyncPgConnection, user: Uuid) -> Result<Option<Prefs>, StoreError> {
-    let rows: Vec<Prefs> = diesel::sql_query(format!("SELECT {COLUMNS} FROM notification_prefs WHERE user_id = $1"))
+    let rows: Vec<Prefs> = crate::prepared(format!("SELECT {COLUMNS} FROM notification_prefs WHERE user_id = $1"))
         .bind::<SqlUuid, _>(user)
         .load(conn)
         .await?;
@@ -47,7 +47,7 @@ pub async fn upsert(
     quiet: Option<(NaiveTime, NaiveTime)>,
     digest_hour: i16,
 ) -> Result<Prefs, StoreError> {
-    Ok(diesel::sql_query(format!(
+    Ok(crate::prepared(format!(
         "INSERT INTO notification_prefs (user_id, modes, quiet_start, quiet_end, digest_hour) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id) DO UPDATE SET modes = EXCLUDED.modes, \
          quiet_start = EXCLUDED.quiet_start, quiet_end = EXCLUDED.quiet_end, digest_hour = EXCLUDED.digest_hour, \

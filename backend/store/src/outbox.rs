@@ -51,7 +51,7 @@ pub async fn insert(
     } else {
         "INSERT INTO outbox (id, kind, payload, dedupe_key) VALUES ($1, $2, $3, $4)"
     };
-    let n = diesel::sql_query(sql)
+    let n = crate::prepared(sql)
         .bind::<SqlUuid, _>(id)
         .bind::<Text, _>(kind)
         .bind::<Jsonb, _>(payload)
@@ -101,14 +101,14 @@ pub async fn claim_one_pending(conn: &mut AsyncPgConnection) -> Result<Option<Ou
         #[diesel(sql_type = diesel::sql_types::Bool)]
         locked: bool,
     }
-    let candidates: Vec<Candidate> = diesel::sql_query(
+    let candidates: Vec<Candidate> = crate::prepared(
         "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= now() \
          ORDER BY next_attempt_at, created_at LIMIT 16",
     )
     .load(conn)
     .await?;
     for candidate in candidates {
-        let lock: Locked = diesel::sql_query("SELECT pg_try_advisory_xact_lock($1, hashtext($2::text)) AS locked")
+        let lock: Locked = crate::prepared("SELECT pg_try_advisory_xact_lock($1, hashtext($2::text)) AS locked")
             .bind::<Integer, _>(OUTBOX_LOCK_CLASS)
             .bind::<SqlUuid, _>(candidate.id)
             .get_result(conn)
@@ -116,7 +116,7 @@ pub async fn claim_one_pending(conn: &mut AsyncPgConnection) -> Result<Option<Ou
         if !lock.locked {
             continue;
         }
-        let row: Option<OutboxRow> = diesel::sql_query(
+        let row: Option<OutboxRow> = crate::prepared(
             "SELECT id, kind, payload, attempts, created_at FROM outbox \
              WHERE id = $1 AND status = 'pending' AND next_attempt_at <= now()",
         )
@@ -135,7 +135,7 @@ pub async fn claim_one_pending(conn: &mut AsyncPgConnection) -> Result<Option<Ou
 /// The row was fanned out. `payload` replaces the stored one (secrets such as
 /// an invitation link are dropped once they live in the delivery).
 pub async fn mark_done(conn: &mut AsyncPgConnection, id: Uuid, payload: &serde_json::Value) -> Result<(), StoreError> {
-    diesel::sql_query(
+    crate::prepared(
         "UPDATE outbox SET status = 'done', processed_at = now(), attempts = attempts + 1, payload = $2 WHERE id = $1",
     )
     .bind::<SqlUuid, _>(id)
@@ -154,7 +154,7 @@ pub async fn mark_fanout_failed(
     delay: Duration,
     give_up: bool,
 ) -> Result<(), StoreError> {
-    diesel::sql_query(
+    crate::prepared(
         "UPDATE outbox SET attempts = attempts + 1, last_error = $2, next_attempt_at = now() + $3, \
          status = CASE WHEN $4 THEN 'failed' ELSE status END WHERE id = $1",
     )
@@ -180,7 +180,7 @@ pub async fn count_by_payload(
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let r: N = diesel::sql_query("SELECT count(*) AS n FROM outbox WHERE kind = $1 AND payload ->> $2 = $3")
+    let r: N = crate::prepared("SELECT count(*) AS n FROM outbox WHERE kind = $1 AND payload ->> $2 = $3")
         .bind::<Text, _>(kind)
         .bind::<Text, _>(field)
         .bind::<Text, _>(value)
@@ -223,7 +223,7 @@ pub async fn insert_deliveries<'a>(conn: &mut AsyncPgConnection, ds: &[NewDelive
         return Ok(0);
     }
     let col = |f: fn(&NewDelivery<'a>) -> &'a str| ds.iter().map(f).collect::<Vec<&str>>();
-    Ok(diesel::sql_query(
+    Ok(crate::prepared(
         "INSERT INTO notification_deliveries (outbox_id, seq, user_id, email, language, kind, status, subject, \
          summary, body_text, body_html, ics, ics_method, next_attempt_at) \
          SELECT $1, seq, user_id, email, language, kind, status, subject, summary, body_text, body_html, ics, \
@@ -287,7 +287,7 @@ pub struct Delivery {
 /// `lease`. Commits on its own; the caller sends outside any transaction.
 #[tracing::instrument(skip_all)]
 pub async fn claim_due(conn: &mut AsyncPgConnection, limit: i64, lease: Duration) -> Result<Vec<Delivery>, StoreError> {
-    Ok(diesel::sql_query(
+    Ok(crate::prepared(
         "UPDATE notification_deliveries d SET status = 'sending', locked_until = now() + $2, attempts = d.attempts + 1 \
          FROM (SELECT id FROM notification_deliveries \
                WHERE (status = 'pending' AND next_attempt_at <= now()) \
@@ -307,7 +307,7 @@ pub async fn claim_due(conn: &mut AsyncPgConnection, limit: i64, lease: Duration
 /// more, and an invitation's link is a secret. Returns false when the lease
 /// was lost to another worker meanwhile (that one will send it too).
 pub async fn mark_sent(conn: &mut AsyncPgConnection, id: Uuid) -> Result<bool, StoreError> {
-    let n = diesel::sql_query(
+    let n = crate::prepared(
         "UPDATE notification_deliveries SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = NULL, \
          body_text = NULL, body_html = NULL, ics = NULL WHERE id = $1 AND status = 'sending'",
     )
@@ -324,7 +324,7 @@ pub async fn mark_retry(
     error: &str,
     delay: Duration,
 ) -> Result<(), StoreError> {
-    diesel::sql_query(
+    crate::prepared(
         "UPDATE notification_deliveries SET status = 'pending', locked_until = NULL, last_error = $2, \
          next_attempt_at = now() + $3 WHERE id = $1 AND status = 'sending'",
     )
@@ -338,7 +338,7 @@ pub async fn mark_retry(
 
 /// A permanent failure (5xx, bad address, retries exhausted): dead letter.
 pub async fn mark_dead(conn: &mut AsyncPgConnection, id: Uuid, error: &str) -> Result<(), StoreError> {
-    diesel::sql_query(
+    crate::prepared(
         "UPDATE notification_deliveries SET status = 'dead', dead_at = now(), locked_until = NULL, last_error = $2 \
          WHERE id = $1 AND status = 'sending'",
     )
@@ -378,7 +378,7 @@ const DEAD_COLUMNS: &str = "id, outbox_id, kind, email, user_id, subject, attemp
 
 /// Dead letters, newest first.
 pub async fn list_dead(conn: &mut AsyncPgConnection, limit: i64) -> Result<Vec<DeadLetter>, StoreError> {
-    Ok(diesel::sql_query(format!(
+    Ok(crate::prepared(format!(
         "SELECT {DEAD_COLUMNS} FROM notification_deliveries WHERE status = 'dead' ORDER BY dead_at DESC, id LIMIT $1"
     ))
     .bind::<BigInt, _>(limit)
@@ -389,7 +389,7 @@ pub async fn list_dead(conn: &mut AsyncPgConnection, limit: i64) -> Result<Vec<D
 /// Put a dead letter back in the queue, due now. `None` when there is no
 /// such dead letter (missing, or not dead).
 pub async fn retry_dead(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option<DeadLetter>, StoreError> {
-    let rows: Vec<DeadLetter> = diesel::sql_query(format!(
+    let rows: Vec<DeadLetter> = crate::prepared(format!(
         "UPDATE notification_deliveries SET status = 'pending', next_attempt_at = now(), dead_at = NULL, attempts = 0 \
          WHERE id = $1 AND status = 'dead' RETURNING {DEAD_COLUMNS}"
     ))
@@ -410,7 +410,7 @@ pub async fn instant_count_since(
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let r: N = diesel::sql_query(
+    let r: N = crate::prepared(
         "SELECT count(*) AS n FROM notification_deliveries WHERE user_id = $1 AND created_at >= $2 \
          AND status IN ('pending', 'sending', 'sent', 'dead')",
     )
@@ -441,7 +441,7 @@ pub async fn take_digest_items(
     user: Uuid,
     digest_outbox_id: Uuid,
 ) -> Result<Vec<DigestItem>, StoreError> {
-    let mut items: Vec<DigestItem> = diesel::sql_query(
+    let mut items: Vec<DigestItem> = crate::prepared(
         "UPDATE notification_deliveries SET status = 'digested', digest_outbox_id = $2, \
          body_text = NULL, body_html = NULL, ics = NULL \
          WHERE user_id = $1 AND status = 'digest' RETURNING id, kind, summary, created_at",
@@ -466,7 +466,7 @@ pub async fn users_due_for_digest(
         #[diesel(sql_type = SqlUuid)]
         user_id: Uuid,
     }
-    let rows: Vec<U> = diesel::sql_query(
+    let rows: Vec<U> = crate::prepared(
         "SELECT DISTINCT d.user_id FROM notification_deliveries d \
          LEFT JOIN notification_prefs p ON p.user_id = d.user_id \
          WHERE d.status = 'digest' AND d.user_id IS NOT NULL AND coalesce(p.digest_hour, $2) <= $1",
@@ -481,14 +481,14 @@ pub async fn users_due_for_digest(
 /// Drop finished rows older than `age` (sent, skipped, digested deliveries and
 /// done outbox rows without deliveries left). Dead letters stay until handled.
 pub async fn prune(conn: &mut AsyncPgConnection, age: Duration) -> Result<usize, StoreError> {
-    let d = diesel::sql_query(
+    let d = crate::prepared(
         "DELETE FROM notification_deliveries WHERE status IN ('sent', 'skipped', 'digested') \
          AND created_at < now() - $1",
     )
     .bind::<Interval, _>(interval(age))
     .execute(conn)
     .await?;
-    let o = diesel::sql_query(
+    let o = crate::prepared(
         "DELETE FROM outbox o WHERE o.status <> 'pending' AND o.created_at < now() - $1 \
          AND NOT EXISTS (SELECT 1 FROM notification_deliveries d WHERE d.outbox_id = o.id OR d.digest_outbox_id = o.id)",
     )
@@ -512,7 +512,7 @@ pub async fn deliveries_of(
         #[diesel(sql_type = Integer)]
         attempts: i32,
     }
-    let rows: Vec<R> = diesel::sql_query(
+    let rows: Vec<R> = crate::prepared(
         "SELECT id, status, attempts FROM notification_deliveries WHERE outbox_id = ANY($1) ORDER BY outbox_id, seq",
     )
     .bind::<Array<SqlUuid>, _>(outbox_ids)

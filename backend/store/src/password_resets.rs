@@ -36,7 +36,7 @@ pub async fn insert(
     token_hash: &[u8],
     expires_at: DateTime<Utc>,
 ) -> Result<Uuid, StoreError> {
-    let row: IdRow = diesel::sql_query(
+    let row: IdRow = crate::prepared(
         "INSERT INTO password_resets (user_id, token_hash, expires_at) VALUES ($1, $2, $3) RETURNING id",
     )
     .bind::<SqlUuid, _>(user_id)
@@ -51,7 +51,7 @@ pub async fn insert(
 #[tracing::instrument(skip_all)]
 pub async fn count_since(conn: &mut AsyncPgConnection, user_id: Uuid, since: DateTime<Utc>) -> Result<i64, StoreError> {
     let row: CountRow =
-        diesel::sql_query("SELECT count(*) AS n FROM password_resets WHERE user_id = $1 AND created_at >= $2")
+        crate::prepared("SELECT count(*) AS n FROM password_resets WHERE user_id = $1 AND created_at >= $2")
             .bind::<SqlUuid, _>(user_id)
             .bind::<Timestamptz, _>(since)
             .get_result(conn)
@@ -62,7 +62,7 @@ pub async fn count_since(conn: &mut AsyncPgConnection, user_id: Uuid, since: Dat
 /// The user a live (unused, unexpired) link belongs to, without using it.
 #[tracing::instrument(skip_all)]
 pub async fn find_live(conn: &mut AsyncPgConnection, token_hash: &[u8]) -> Result<Option<Uuid>, StoreError> {
-    let rows: Vec<UserRow> = diesel::sql_query(
+    let rows: Vec<UserRow> = crate::prepared(
         "SELECT user_id FROM password_resets WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now()",
     )
     .bind::<Bytea, _>(token_hash)
@@ -76,7 +76,7 @@ pub async fn find_live(conn: &mut AsyncPgConnection, token_hash: &[u8]) -> Resul
 /// spent too. Returns the user, or `None` for an unknown, used or expired link.
 #[tracing::instrument(skip_all)]
 pub async fn claim(conn: &mut AsyncPgConnection, token_hash: &[u8]) -> Result<Option<Uuid>, StoreError> {
-    let rows: Vec<UserRow> = diesel::sql_query(
+    let rows: Vec<UserRow> = crate::prepared(
         "UPDATE password_resets SET used_at = now() \
          WHERE token_hash = $1 AND used_at IS NULL AND expires_at > now() RETURNING user_id",
     )
@@ -84,7 +84,7 @@ pub async fn claim(conn: &mut AsyncPgConnection, token_hash: &[u8]) -> Result<Op
     .load(conn)
     .await?;
     let Some(user_id) = rows.into_iter().next().map(|r| r.user_id) else { return Ok(None) };
-    diesel::sql_query("UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL")
+    crate::prepared("UPDATE password_resets SET used_at = now() WHERE user_id = $1 AND used_at IS NULL")
         .bind::<SqlUuid, _>(user_id)
         .execute(conn)
         .await?;
@@ -94,7 +94,7 @@ pub async fn claim(conn: &mut AsyncPgConnection, token_hash: &[u8]) -> Result<Op
 /// Drop rows that can no longer be used and are older than `before`.
 #[tracing::instrument(skip_all)]
 pub async fn prune(conn: &mut AsyncPgConnection, before: DateTime<Utc>) -> Result<usize, StoreError> {
-    Ok(diesel::sql_query("DELETE FROM password_resets WHERE expires_at < $1")
+    Ok(crate::prepared("DELETE FROM password_resets WHERE expires_at < $1")
         .bind::<Timestamptz, _>(before)
         .execute(conn)
         .await?)

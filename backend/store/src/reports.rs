@@ -47,7 +47,7 @@ pub async fn freelance_engagements(
     since: DateTime<Utc>,
     until: DateTime<Utc>,
 ) -> Result<Vec<EngagementRow>, StoreError> {
-    Ok(diesel::sql_query(
+    Ok(crate::prepared(
         "SELECT b.user_id, u.name AS worker_name, b.practice_id, p.name AS practice_name, \
              count(*) AS bookings, count(*) FILTER (WHERE h.status IN ('approved', 'amended')) AS decided_bookings, \
              COALESCE(sum(CASE WHEN h.status IN ('approved', 'amended') \
@@ -96,7 +96,7 @@ pub async fn calls(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<CallRow>, StoreError> {
-    Ok(diesel::sql_query(
+    Ok(crate::prepared(
         "SELECT s.id, s.practice_id, p.name AS practice_name, s.status, s.slots, s.booked_slots, s.urgent \
          FROM shifts s LEFT JOIN practices p ON p.id = s.practice_id \
          WHERE s.org_id = $1 AND s.published_at IS NOT NULL AND s.starts_at >= $2 AND s.starts_at < $3 \
@@ -125,7 +125,7 @@ pub async fn fills(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<FillRow>, StoreError> {
-    Ok(diesel::sql_query(
+    Ok(crate::prepared(
         "SELECT s.practice_id, GREATEST(0, floor(extract(epoch FROM b.created_at - s.published_at) / 60))::bigint AS minutes \
          FROM shifts s JOIN bookings b ON b.shift_id = s.id AND b.status = 'confirmed' \
          WHERE s.org_id = $1 AND s.published_at IS NOT NULL AND s.status <> 'cancelled' \
@@ -161,7 +161,7 @@ pub async fn late_cancellations(
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<Vec<LateCancellationRow>, StoreError> {
-    Ok(diesel::sql_query(
+    Ok(crate::prepared(
         "SELECT b.id AS booking_id, b.user_id, u.name AS worker_name, b.practice_id, b.cancelled_by \
          FROM bookings b LEFT JOIN users u ON u.id = b.user_id \
          WHERE b.org_id = $1 AND b.status = 'cancelled' AND b.late_cancellation AND b.cancelled_by IS NOT NULL \
@@ -183,7 +183,7 @@ pub async fn dba_threshold_hours(conn: &mut AsyncPgConnection, org_id: Uuid) -> 
         #[diesel(sql_type = Integer)]
         dba_threshold_hours: i32,
     }
-    let row: Row = diesel::sql_query("SELECT dba_threshold_hours FROM organisations WHERE id = $1")
+    let row: Row = crate::prepared("SELECT dba_threshold_hours FROM organisations WHERE id = $1")
         .bind::<SqlUuid, _>(org_id)
         .get_result(conn)
         .await?;

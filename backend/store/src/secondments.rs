@@ -180,10 +180,7 @@ pub async fn list(conn: &mut AsyncPgConnection, f: &SecondmentFilter) -> Result<
 /// Queue this person's bookings behind their user row (see `bookings::take_slot`).
 #[tracing::instrument(skip_all)]
 pub async fn lock_person(conn: &mut AsyncPgConnection, user_id: Uuid) -> Result<(), StoreError> {
-    diesel::sql_query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
-        .bind::<SqlUuid, _>(user_id)
-        .execute(conn)
-        .await?;
+    crate::prepared("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind::<SqlUuid, _>(user_id).execute(conn).await?;
     Ok(())
 }
 
@@ -213,7 +210,7 @@ pub async fn book_occurrences(
          ) INSERT INTO bookings (shift_id, slot, user_id, org_id, practice_id, during, engagement_type, rate_cents, source) \
          SELECT id, 1, $8, org_id, practice_id, tstzrange(starts_at, ends_at), 'secondment', rate_cents, 'secondment' \
          FROM c";
-    let n = diesel::sql_query(sql)
+    let n = crate::prepared(sql)
         .bind::<Array<Timestamptz>, _>(starts)
         .bind::<Array<Timestamptz>, _>(ends)
         .bind::<SqlUuid, _>(created_by)
@@ -243,7 +240,7 @@ pub async fn cancel_from(
         #[diesel(sql_type = SqlUuid)]
         id: Uuid,
     }
-    let rows: Vec<Row> = diesel::sql_query(
+    let rows: Vec<Row> = crate::prepared(
         "WITH c AS ( \
              UPDATE shifts SET status = 'cancelled', booked_slots = 0, cancelled_at = now(), cancel_reason = $4, \
                  version = version + 1, updated_at = now() \

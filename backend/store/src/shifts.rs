@@ -215,7 +215,7 @@ async fn upsert_offers(
         #[diesel(sql_type = diesel::sql_types::Uuid)]
         user_id: Uuid,
     }
-    let rows: Vec<Row> = diesel::sql_query(
+    let rows: Vec<Row> = crate::prepared(
         "INSERT INTO shift_offers (shift_id, user_id, org_id, tier, score) \
          SELECT sh, u, o, t, s \
          FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::smallint[], $5::integer[]) AS x(sh, u, o, t, s) \
@@ -333,7 +333,7 @@ pub async fn offer_of(
 /// those people again. Declines are kept: who said no is not asked again.
 #[tracing::instrument(skip_all)]
 pub async fn forget_withdrawn_offers(conn: &mut AsyncPgConnection, shift_id: Uuid) -> Result<(), StoreError> {
-    diesel::sql_query(
+    crate::prepared(
         "DELETE FROM shift_offers o WHERE o.shift_id = $1 AND o.withdrawn_at IS NOT NULL \
          AND NOT EXISTS (SELECT 1 FROM shift_applications a WHERE a.shift_id = o.shift_id AND a.user_id = o.user_id \
                          AND a.status IN ('declined', 'withdrawn')) \

@@ -29,7 +29,7 @@ pub async fn issue(
         expires_at: DateTime<Utc>,
     }
     let ttl = PgInterval::from_microseconds(ttl.as_micros().min(i64::MAX as u128) as i64);
-    let row: Issued = diesel::sql_query(
+    let row: Issued = crate::prepared(
         "INSERT INTO ws_tickets (token_hash, user_id, expires_at) VALUES ($1, $2, now() + $3) RETURNING expires_at",
     )
     .bind::<diesel::sql_types::Bytea, _>(token_hash)

@@ -43,7 +43,7 @@ pub struct Contact {
 /// Enabled accounts among `ids`, in the order given.
 pub async fn contacts(c: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<Vec<Contact>, StoreError> {
     let rows: Vec<Contact> =
-        diesel::sql_query("SELECT id, email, name, language FROM users WHERE id = ANY($1) AND disabled_at IS NULL")
+        pb_store::prepared("SELECT id, email, name, language FROM users WHERE id = ANY($1) AND disabled_at IS NULL")
             .bind::<Array<SqlUuid>, _>(ids)
             .load(c)
             .await?;
@@ -114,7 +114,7 @@ const CALL_SELECT: &str = "SELECT s.id, s.org_id, s.practice_id, p.name AS pract
 
 pub async fn call(c: &mut AsyncPgConnection, id: Uuid) -> Result<Option<CallFacts>, StoreError> {
     let rows: Vec<RawCall> =
-        diesel::sql_query(format!("{CALL_SELECT} WHERE s.id = $1")).bind::<SqlUuid, _>(id).load(c).await?;
+        pb_store::prepared(format!("{CALL_SELECT} WHERE s.id = $1")).bind::<SqlUuid, _>(id).load(c).await?;
     Ok(rows.into_iter().next().map(Into::into))
 }
 
@@ -124,7 +124,7 @@ pub async fn unfilled_urgent(
     orgs: &[Uuid],
     within: ChronoDuration,
 ) -> Result<Vec<CallFacts>, StoreError> {
-    let rows: Vec<RawCall> = diesel::sql_query(format!(
+    let rows: Vec<RawCall> = pb_store::prepared(format!(
         "{CALL_SELECT} WHERE s.org_id = ANY($1) AND s.status = 'open' AND s.urgent AND s.booked_slots < s.slots \
          AND s.starts_at > now() AND s.starts_at < $2 ORDER BY s.starts_at LIMIT 50"
     ))
@@ -187,7 +187,7 @@ async fn with_call(c: &mut AsyncPgConnection, r: RawBooking) -> Result<Option<Bo
 
 pub async fn booking(c: &mut AsyncPgConnection, id: Uuid) -> Result<Option<BookingFacts>, StoreError> {
     let rows: Vec<RawBooking> =
-        diesel::sql_query(format!("{BOOKING_SELECT} WHERE b.id = $1")).bind::<SqlUuid, _>(id).load(c).await?;
+        pb_store::prepared(format!("{BOOKING_SELECT} WHERE b.id = $1")).bind::<SqlUuid, _>(id).load(c).await?;
     match rows.into_iter().next() {
         Some(r) => with_call(c, r).await,
         None => Ok(None),
@@ -200,7 +200,7 @@ pub async fn bookings_of(
     user: Uuid,
     from: DateTime<Utc>,
 ) -> Result<Vec<BookingFacts>, StoreError> {
-    let rows: Vec<RawBooking> = diesel::sql_query(format!(
+    let rows: Vec<RawBooking> = pb_store::prepared(format!(
         "{BOOKING_SELECT} WHERE b.user_id = $1 AND b.status = 'confirmed' AND upper(b.during) > $2 \
          ORDER BY lower(b.during) LIMIT 1000"
     ))
@@ -229,7 +229,7 @@ async fn members(
         #[diesel(sql_type = SqlUuid)]
         user_id: Uuid,
     }
-    let rows: Vec<U> = diesel::sql_query(
+    let rows: Vec<U> = pb_store::prepared(
         "SELECT DISTINCT user_id FROM memberships WHERE role = $1 AND ($2::uuid IS NULL OR org_id = $2) \
          AND ($3::uuid IS NULL OR practice_id = $3) ORDER BY user_id",
     )
@@ -256,7 +256,7 @@ pub async fn coordinated_orgs(c: &mut AsyncPgConnection, user: Uuid) -> Result<V
         #[diesel(sql_type = SqlUuid)]
         org_id: Uuid,
     }
-    let rows: Vec<O> = diesel::sql_query(
+    let rows: Vec<O> = pb_store::prepared(
         "SELECT DISTINCT org_id FROM memberships WHERE user_id = $1 AND role = 'coordinator' AND org_id IS NOT NULL",
     )
     .bind::<SqlUuid, _>(user)
@@ -272,7 +272,7 @@ async fn practice_name(c: &mut AsyncPgConnection, id: Uuid) -> Result<String, St
         name: String,
     }
     let rows: Vec<P> =
-        diesel::sql_query("SELECT name FROM practices WHERE id = $1").bind::<SqlUuid, _>(id).load(c).await?;
+        pb_store::prepared("SELECT name FROM practices WHERE id = $1").bind::<SqlUuid, _>(id).load(c).await?;
     Ok(rows.into_iter().next().map(|p| p.name).unwrap_or_default())
 }
 
