@@ -77,11 +77,16 @@ pub async fn build_state(config: Arc<Config>, app_url: &str) -> anyhow::Result<A
             let bus = pb_live::RedisBus::connect(client, &config.redis_prefix)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot subscribe to Redis: {e}"))?;
-            crate::realtime::Realtime::new(crate::realtime::AppBus::Redis(bus), hub_settings)
+            let used = crate::realtime::tickets::UsedTickets::Redis {
+                conn: Box::new(redis.clone().context("Redis connection")?),
+                prefix: config.redis_prefix.clone(),
+            };
+            crate::realtime::Realtime::new(crate::realtime::AppBus::Redis(bus), hub_settings, used)
         }
         None => crate::realtime::Realtime::new(
             crate::realtime::AppBus::InProcess(pb_live::InProcessBus::new()),
             hub_settings,
+            crate::realtime::tickets::UsedTickets::in_process(),
         ),
     };
     let index = match &redis {

@@ -32,7 +32,6 @@ pub mod scope;
 pub mod secondments;
 pub mod sessions;
 pub mod shifts;
-pub mod tickets;
 pub mod users;
 pub mod workers;
 

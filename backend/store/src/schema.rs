@@ -473,15 +473,6 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    ws_tickets (token_hash) {
-        token_hash -> Bytea,
-        user_id -> Uuid,
-        expires_at -> Timestamptz,
-        used_at -> Nullable<Timestamptz>,
-    }
-}
-
 diesel::joinable!(availability_exceptions -> availability (availability_id));
 diesel::joinable!(background_checks -> organisations (org_id));
 diesel::joinable!(blocks -> practices (practice_id));
@@ -508,7 +499,6 @@ diesel::joinable!(shifts -> users (created_by));
 diesel::joinable!(worker_profiles -> organisations (employer_org_id));
 diesel::joinable!(worker_profiles -> practices (employer_practice_id));
 diesel::joinable!(worker_profiles -> users (user_id));
-diesel::joinable!(ws_tickets -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
@@ -540,5 +530,4 @@ diesel::allow_tables_to_appear_in_same_query!(
     shifts,
     users,
     worker_profiles,
-    ws_tickets,
 );

@@ -17,6 +17,10 @@ pub const ALGORITHM: Algorithm = Algorithm::HS256;
 /// Header `typ` of an access token (RFC 9068); other token kinds use other types.
 pub const ACCESS_TYP: &str = "at+jwt";
 pub const LEEWAY_SECS: u64 = 30;
+/// Header `typ` of a WebSocket ticket: neither kind passes for the other.
+pub const WS_TICKET_TYP: &str = "ws-ticket+jwt";
+/// A ticket lives 30 s; clocks of instances may differ this much.
+pub const WS_TICKET_LEEWAY_SECS: u64 = 2;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
@@ -106,20 +110,37 @@ impl TokenService {
     }
 
     pub fn issue(&self, user_id: Uuid, now_unix: i64) -> String {
+        self.sign(self.claims(user_id, now_unix, self.ttl), ACCESS_TYP)
+    }
+
+    /// A single-use WebSocket ticket (the caller keeps the `jti` once it is
+    /// used): `typ` [`WS_TICKET_TYP`], the same key ring, `ttl` of life.
+    pub fn issue_ticket(&self, user_id: Uuid, now_unix: i64, ttl: Duration) -> String {
+        self.sign(self.claims(user_id, now_unix, ttl), WS_TICKET_TYP)
+    }
+
+    pub fn verify_ticket(&self, ticket: &str) -> Result<Claims, TokenError> {
+        self.check(ticket, WS_TICKET_TYP, WS_TICKET_LEEWAY_SECS)
+    }
+
+    fn claims(&self, user_id: Uuid, now_unix: i64, ttl: Duration) -> Claims {
         let clock = chrono::Utc::now();
         let iat_ms = if clock.timestamp() == now_unix { clock.timestamp_millis() } else { now_unix * 1000 };
-        let claims = Claims {
+        Claims {
             sub: user_id,
             iss: self.issuer.clone(),
             aud: self.audience.clone(),
             iat: now_unix,
             iat_ms: Some(iat_ms),
             nbf: now_unix,
-            exp: now_unix + self.ttl.as_secs() as i64,
+            exp: now_unix + ttl.as_secs() as i64,
             jti: Uuid::new_v4(),
-        };
+        }
+    }
+
+    fn sign(&self, claims: Claims, typ: &str) -> String {
         let mut header = Header::new(ALGORITHM);
-        header.typ = Some(ACCESS_TYP.to_owned());
+        header.typ = Some(typ.to_owned());
         header.kid = Some(self.active_kid.clone());
         let key = &self.keys[&self.active_kid].encoding;
         // Encoding with an HMAC key cannot fail for serialisable claims.
@@ -127,17 +148,21 @@ impl TokenService {
     }
 
     pub fn verify(&self, token: &str) -> Result<Claims, TokenError> {
+        self.check(token, ACCESS_TYP, LEEWAY_SECS)
+    }
+
+    fn check(&self, token: &str, typ: &str, leeway: u64) -> Result<Claims, TokenError> {
         let header = decode_header(token).map_err(|_| TokenError::Malformed)?;
         if header.alg != ALGORITHM {
             return Err(TokenError::Invalid);
         }
-        if header.typ.as_deref() != Some(ACCESS_TYP) {
+        if header.typ.as_deref() != Some(typ) {
             return Err(TokenError::WrongType);
         }
         let kid = header.kid.ok_or(TokenError::UnknownKey)?;
         let key = self.keys.get(&kid).ok_or(TokenError::UnknownKey)?;
         let mut validation = Validation::new(ALGORITHM);
-        validation.leeway = LEEWAY_SECS;
+        validation.leeway = leeway;
         validation.validate_nbf = true;
         validation.validate_exp = true;
         validation.set_required_spec_claims(&["exp", "nbf", "iat", "iss", "aud", "sub"]);

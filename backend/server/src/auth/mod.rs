@@ -120,25 +120,8 @@ async fn resolve(state: &AppState, token: &str) -> ApiResult<AuthUser> {
     let claims =
         state.tokens.verify(token).map_err(|e| ApiError::unauthorized(e.code(), "The access token is not valid"))?;
     let user_id = claims.sub;
-    let rows = match state.auth_cache.get(user_id) {
-        Some(rows) => rows,
-        None => {
-            let ticket = state.auth_cache.begin_load();
-            let rows = Arc::new(load(state, user_id).await?);
-            state.auth_cache.store(ticket, user_id, rows.clone());
-            rows
-        }
-    };
+    let rows = session_rows(state, &claims).await?;
     let cache::AuthRows { user, memberships, agreements } = &*rows;
-    if user.disabled_at.is_some() {
-        return Err(ApiError::unauthorized("account_disabled", "This account is disabled"));
-    }
-    // Milliseconds, so a token issued earlier in the same second as a
-    // password change or logout-everywhere is cut off too (a token without
-    // the claim counts as issued at the end of its second).
-    if claims.iat_ms.unwrap_or(claims.iat * 1000 + 999) < user.sessions_valid_after.timestamp_millis() {
-        return Err(invalid_session());
-    }
     let today = crate::local_today();
     let actor = Actor { memberships: memberships.iter().filter_map(to_domain_membership).collect() };
     let agreements: Vec<SharingAgreement> =
@@ -157,6 +140,32 @@ async fn resolve(state: &AppState, token: &str) -> ApiResult<AuthUser> {
         agreements,
         scope,
     })
+}
+
+/// The rows behind a token's subject (cached, or read), if their account
+/// may still act: not disabled, and the token issued after their sessions
+/// were last ended. Access tokens and WebSocket tickets both pass here.
+pub async fn session_rows(state: &AppState, claims: &jwt::Claims) -> ApiResult<Arc<cache::AuthRows>> {
+    let user_id = claims.sub;
+    let rows = match state.auth_cache.get(user_id) {
+        Some(rows) => rows,
+        None => {
+            let ticket = state.auth_cache.begin_load();
+            let rows = Arc::new(load(state, user_id).await?);
+            state.auth_cache.store(ticket, user_id, rows.clone());
+            rows
+        }
+    };
+    if rows.user.disabled_at.is_some() {
+        return Err(ApiError::unauthorized("account_disabled", "This account is disabled"));
+    }
+    // Milliseconds, so a token issued earlier in the same second as a
+    // password change or logout-everywhere is cut off too (a token without
+    // the claim counts as issued at the end of its second).
+    if claims.iat_ms.unwrap_or(claims.iat * 1000 + 999) < rows.user.sessions_valid_after.timestamp_millis() {
+        return Err(invalid_session());
+    }
+    Ok(rows)
 }
 
 /// The caller's rows, read in one system-scoped transaction.

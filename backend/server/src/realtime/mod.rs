@@ -16,8 +16,8 @@
 //!   to the local connections of its recipient;
 //! - one task per connection ([`ws`]): backlog from the client's cursor, then
 //!   live events (deduplicated by cursor), heartbeats;
-//! - one pruner task: events older than 7 days, expired tickets, idempotency
-//!   keys older than a day (`crate::idempotency::RETENTION`).
+//! - one pruner task: events older than 7 days, idempotency keys older than
+//!   a day (`crate::idempotency::RETENTION`).
 //!
 //! Across instances, every instance's reader reads the shared log, so an event
 //! written anywhere reaches its recipient wherever they are connected; a Redis
@@ -38,11 +38,12 @@
 //! 10 s and closes a connection silent for 30 s.
 
 pub mod hub;
+pub mod tickets;
 pub mod ws;
 
 use actix_web::web;
 use pb_live::{Bus, BusError, InProcessBus, Poke};
-use pb_store::{events, idempotency, tickets, Db, Scope};
+use pb_store::{events, idempotency, Db, Scope};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::broadcast;
@@ -88,16 +89,18 @@ impl Bus for AppBus {
 pub struct Realtime {
     pub hub: Arc<Hub>,
     pub bus: AppBus,
+    /// WebSocket tickets already used (see `tickets`).
+    pub used_tickets: tickets::UsedTickets,
 }
 
 impl Realtime {
-    pub fn new(bus: AppBus, settings: HubSettings) -> Self {
-        Realtime { hub: Arc::new(Hub::new(settings)), bus }
+    pub fn new(bus: AppBus, settings: HubSettings, used_tickets: tickets::UsedTickets) -> Self {
+        Realtime { hub: Arc::new(Hub::new(settings)), bus, used_tickets }
     }
 
     /// One process, no Redis.
     pub fn in_process() -> Self {
-        Self::new(AppBus::InProcess(InProcessBus::new()), HubSettings::default())
+        Self::new(AppBus::InProcess(InProcessBus::new()), HubSettings::default(), tickets::UsedTickets::in_process())
     }
 }
 
@@ -148,7 +151,7 @@ pub fn start(state: &web::Data<AppState>) -> Tasks {
     Tasks { handles: vec![reader, pruner] }
 }
 
-/// Keep the event log, the ticket table and the idempotency keys from growing without bound.
+/// Keep the event log and the idempotency keys from growing without bound.
 async fn run_pruner(db: Db, every: Duration, retention: Duration) {
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + Duration::from_secs(60), every);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -156,17 +159,13 @@ async fn run_pruner(db: Db, every: Duration, retention: Duration) {
         tick.tick().await;
         let outcome = db
             .tx(&Scope::System, async |c| -> Result<_, pb_store::StoreError> {
-                Ok((
-                    events::prune(c, retention).await?,
-                    tickets::purge_expired(c).await?,
-                    idempotency::prune(c, crate::idempotency::RETENTION).await?,
-                ))
+                Ok((events::prune(c, retention).await?, idempotency::prune(c, crate::idempotency::RETENTION).await?))
             })
             .await;
         match outcome {
-            Ok((0, 0, 0)) => {}
-            Ok((events, tickets, idempotency_keys)) => {
-                tracing::info!(events, tickets, idempotency_keys, "pruned the event log, tickets and idempotency keys")
+            Ok((0, 0)) => {}
+            Ok((events, idempotency_keys)) => {
+                tracing::info!(events, idempotency_keys, "pruned the event log and idempotency keys")
             }
             Err(error) => tracing::warn!(%error, "pruning the event log failed"),
         }

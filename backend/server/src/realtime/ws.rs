@@ -1,7 +1,7 @@
 //! The two HTTP routes of realtime push and the task behind each connection.
 //!
 //! `POST /api/v1/ws/ticket` (signed in) issues a single-use ticket valid for
-//! 30 s; `GET /api/v1/ws?ticket=..&after=..` checks `Origin`, the cursor and
+//! 30 s (a signed token of its own type; `tickets` remembers used ones); `GET /api/v1/ws?ticket=..&after=..` checks `Origin`, the cursor and
 //! the ticket, takes a place in the hub, and only then upgrades, so every
 //! refusal is an ordinary problem response.
 //!
@@ -16,7 +16,7 @@ use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
 use pb_store::events::{self, Cursor};
-use pb_store::{tickets, Db, Scope};
+use pb_store::{Db, Scope};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,10 +26,11 @@ use utoipa::ToSchema;
 use super::hub::{Frame, KickReason, RegisterError, Registration, Start};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::secrets::{hash_token, new_token};
 use crate::state::AppState;
 
 pub const TICKET_TTL: Duration = Duration::from_secs(30);
+/// A ticket is a short signed token; anything much longer is not one.
+const MAX_TICKET_LEN: usize = 2048;
 pub const HEARTBEAT_EVERY: Duration = Duration::from_secs(10);
 /// Backlog events read per query for one connection.
 const BATCH: i64 = 500;
@@ -60,12 +61,9 @@ pub struct TicketResponse {
     responses((status = 200, body = TicketResponse), (status = 401, body = Problem)))]
 #[post("/ws/ticket")]
 pub async fn issue_ticket(state: web::Data<AppState>, user: AuthUser) -> ApiResult<HttpResponse> {
-    let ticket = new_token();
-    let hash = hash_token(&ticket);
-    state
-        .db
-        .tx(&user.scope, async |c| tickets::issue(c, user.id, &hash, TICKET_TTL).await.map_err(ApiError::from))
-        .await?;
+    // Signed, not stored: the account was just checked, the upgrade checks
+    // it again and remembers the ticket as used (`tickets`).
+    let ticket = state.tokens.issue_ticket(user.id, chrono::Utc::now().timestamp(), TICKET_TTL);
     Ok(HttpResponse::Ok()
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .json(TicketResponse { ticket, expires_in: TICKET_TTL.as_secs() }))
@@ -98,13 +96,22 @@ pub async fn connect(
     let (response, session, stream) = actix_ws::handle(&req, body)
         .map_err(|_| ApiError::bad_request("websocket_required", "Expected a WebSocket upgrade request"))?;
     let invalid = || ApiError::unauthorized("invalid_ticket", "The ticket is unknown, used or expired");
-    let ticket = query.ticket.as_deref().filter(|t| !t.is_empty() && t.len() <= 256).ok_or_else(invalid)?;
-    let hash = hash_token(ticket);
-    let user_id = state
-        .db
-        .tx(&Scope::System, async |c| tickets::consume(c, &hash).await.map_err(ApiError::from))
-        .await?
-        .ok_or_else(invalid)?;
+    let ticket = query.ticket.as_deref().filter(|t| !t.is_empty() && t.len() <= MAX_TICKET_LEN).ok_or_else(invalid)?;
+    let claims = state.tokens.verify_ticket(ticket).map_err(|_| invalid())?;
+    // The account may still act (cached facts, or one read); a refusal is
+    // an invalid ticket like any other, a failure to find out is not.
+    if let Err(e) = crate::auth::session_rows(&state, &claims).await {
+        return Err(if e.status().is_server_error() { e } else { invalid() });
+    }
+    match state.realtime.used_tickets.first_use(claims.jti, claims.exp).await {
+        Ok(true) => {}
+        Ok(false) => return Err(invalid()),
+        Err(error) => {
+            tracing::warn!(%error, "cannot record a used WebSocket ticket");
+            return Err(ApiError::unavailable("live_engine_unavailable", "Try again shortly", 1));
+        }
+    }
+    let user_id = claims.sub;
     let (registration, start) = state.realtime.hub.register_from(user_id, after).map_err(|e| match e {
         RegisterError::TooManyForUser => {
             ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_connections", "Too many open connections")

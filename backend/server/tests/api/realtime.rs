@@ -163,8 +163,9 @@ async fn expired_tickets_foreign_origins_and_bad_cursors_are_refused_before_upgr
     let app = TestApp::spawn().await;
     let token = app.login(WORKER).await;
 
-    let expired = ticket(&app, &token).await;
-    owner_exec(&app, "UPDATE ws_tickets SET expires_at = now() - interval '1 second'").await;
+    // Issued a minute ago for 30 seconds.
+    let worker = app.user_id(WORKER).await;
+    let expired = app.state.tokens.issue_ticket(worker, chrono::Utc::now().timestamp() - 60, Duration::from_secs(30));
     assert_eq!(open(&app, &expired, None, None).await.err(), Some((401, "invalid_ticket".into())));
 
     let t = ticket(&app, &token).await;
@@ -181,6 +182,28 @@ async fn expired_tickets_foreign_origins_and_bad_cursors_are_refused_before_upgr
     // None of those refusals used the ticket up.
     let mut ws = open(&app, &t, Some("0-0"), Some(OUR_ORIGIN)).await.expect("our origin");
     assert_eq!(next_json(&mut ws).await["type"], "ready");
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_ticket_is_its_own_kind_of_token_and_dies_with_the_account() {
+    let app = TestApp::spawn().await;
+    let token = app.login(WORKER).await;
+    let t = ticket(&app, &token).await;
+    // Neither passes for the other.
+    assert_eq!(open(&app, &token, None, None).await.err(), Some((401, "invalid_ticket".into())));
+    let r = app.get("/api/v1/me", &t).await;
+    assert_eq!((r.status, r.code()), (StatusCode::UNAUTHORIZED, "invalid_token"));
+    // A forged one (the right shape, another key) is refused.
+    let mut parts: Vec<String> = t.split('.').map(str::to_owned).collect();
+    parts[2] = parts[2].chars().rev().collect();
+    assert_eq!(open(&app, &parts.join("."), None, None).await.err(), Some((401, "invalid_ticket".into())));
+    // Issued before the account was disabled: refused at the upgrade.
+    let admin = app.login("admin@demo.personeelsbank.nl").await;
+    let worker = app.user_id(WORKER).await;
+    let r = app.post(&format!("/api/v1/users/{worker}/disable"), Some(&admin), json!({})).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT, "{}", r.text);
+    assert_eq!(open(&app, &t, None, None).await.err(), Some((401, "invalid_ticket".into())));
     app.stop().await;
 }
 

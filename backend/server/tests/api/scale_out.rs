@@ -158,3 +158,31 @@ async fn disabling_an_account_closes_its_sockets_on_every_instance() {
     other.stop().await;
     app.stop().await;
 }
+
+#[actix_web::test]
+async fn a_ticket_used_on_one_instance_is_refused_by_the_other() {
+    let app = TestApp::spawn_with_redis(&test_redis_url()).await;
+    let other = app.another_instance().await;
+    let token = app.login(LOCUM).await;
+    let t = ticket(&app, &token).await;
+    let (mut ws, _) =
+        timeout(WAIT, tokio_tungstenite::connect_async(format!("ws://{}/api/v1/ws?ticket={t}", app.addr)))
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "ready");
+    // The same ticket again, on the instance that never saw it.
+    let again = timeout(WAIT, tokio_tungstenite::connect_async(format!("ws://{}/api/v1/ws?ticket={t}", other.addr)))
+        .await
+        .unwrap();
+    match again {
+        Err(tokio_tungstenite::tungstenite::Error::Http(response)) => {
+            assert_eq!(response.status().as_u16(), 401);
+            let body: Value = serde_json::from_slice(response.body().as_deref().unwrap_or_default()).unwrap();
+            assert_eq!(body["code"], "invalid_ticket");
+        }
+        other => panic!("a used ticket opened a socket: {other:?}"),
+    }
+    other.stop().await;
+    app.stop().await;
+}
