@@ -47,27 +47,33 @@ pub async fn record(conn: &mut AsyncPgConnection, entry: NewAuditEntry) -> Resul
     record_many(conn, &[entry]).await
 }
 
-/// Several entries in one multi-row insert (ids follow the order of `entries`).
+/// Several entries in one statement (ids follow the order of `entries`).
+/// One fixed text whatever the number of rows, so it stays a prepared
+/// statement (a `VALUES` list would be a new statement per length).
 #[tracing::instrument(skip_all, fields(entries = entries.len()))]
 pub async fn record_many(conn: &mut AsyncPgConnection, entries: &[NewAuditEntry]) -> Result<(), StoreError> {
+    use diesel::sql_types::{Array, Jsonb, Nullable, Text, Uuid as SqlUuid};
     if entries.is_empty() {
         return Ok(());
     }
-    let rows: Vec<_> = entries
-        .iter()
-        .map(|entry| {
-            (
-                audit_log::action.eq(entry.action),
-                audit_log::subject_user_id.eq(entry.subject_user_id),
-                audit_log::actor_user_id.eq(entry.actor_user_id),
-                audit_log::on_behalf_of_org_id.eq(entry.on_behalf_of_org_id),
-                audit_log::agreement_id.eq(entry.agreement_id),
-                audit_log::outcome.eq(if entry.allowed { "allowed" } else { "denied" }),
-                audit_log::detail.eq(&entry.detail),
-            )
-        })
-        .collect();
-    diesel::insert_into(audit_log::table).values(rows).execute(conn).await?;
+    let ids = |f: fn(&NewAuditEntry) -> Option<Uuid>| entries.iter().map(f).collect::<Vec<_>>();
+    crate::prepared(
+        "INSERT INTO audit_log (action, subject_user_id, actor_user_id, on_behalf_of_org_id, agreement_id, outcome, \
+         detail) \
+         SELECT a, s, ac, o, ag, oc, d \
+         FROM unnest($1::text[], $2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::jsonb[]) \
+              WITH ORDINALITY AS t(a, s, ac, o, ag, oc, d, n) \
+         ORDER BY n",
+    )
+    .bind::<Array<Text>, _>(entries.iter().map(|e| e.action).collect::<Vec<_>>())
+    .bind::<Array<Nullable<SqlUuid>>, _>(ids(|e| e.subject_user_id))
+    .bind::<Array<Nullable<SqlUuid>>, _>(ids(|e| e.actor_user_id))
+    .bind::<Array<Nullable<SqlUuid>>, _>(ids(|e| e.on_behalf_of_org_id))
+    .bind::<Array<Nullable<SqlUuid>>, _>(ids(|e| e.agreement_id))
+    .bind::<Array<Text>, _>(entries.iter().map(|e| if e.allowed { "allowed" } else { "denied" }).collect::<Vec<_>>())
+    .bind::<Array<Jsonb>, _>(entries.iter().map(|e| &e.detail).collect::<Vec<_>>())
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
