@@ -11,7 +11,7 @@ use chrono_tz::Europe::Amsterdam;
 use pb_store::audit::{self, NewAuditEntry};
 use pb_store::bookings::{self, Booking, BookingQuery};
 use pb_store::shifts::{self, Shift};
-use pb_store::{events, orgs, AsyncPgConnection, Scope};
+use pb_store::{events, AsyncPgConnection, Scope};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -131,14 +131,13 @@ async fn book(
     let shift = shifts::find(c, shift_id).await?;
     // The booked person's own offer is done; it is not "withdrawn" for them.
     shifts::withdraw_offer(c, shift_id, user_id).await?;
+    // The booked person first, then the practice's managers: one insert.
     let mut recipients = vec![user_id];
-    let managers = matching::practice_managers(c, shift.practice_id).await?;
+    recipients.extend(matching::practice_managers(c, shift.practice_id).await?);
     let payload = json!({ "booking_id": booking.id, "shift_id": shift_id, "user_id": user_id, "slot": booking.slot,
         "starts_at": booking.starts_at, "ends_at": booking.ends_at });
-    events::append(c, user_id, "booking_confirmed", Some(shift_id), payload.clone()).await?;
-    events::append_many(c, &managers, "booking_confirmed", Some(shift_id), payload).await?;
+    events::append_many(c, &recipients, "booking_confirmed", Some(shift_id), payload).await?;
     crate::notify::enqueue(c, crate::notify::Notification::BookingConfirmed { booking_id: booking.id }).await?;
-    recipients.extend(managers);
     if shift.status == "filled" {
         recipients.extend(matching::withdraw_offers(c, &shift, "filled").await?);
     }
@@ -214,8 +213,7 @@ async fn accept_work(
             if shift.status != "open" {
                 return Err(no_longer_open());
             }
-            let practice = orgs::find_practice(c, shift.practice_id).await?;
-            let instant = offer.tier == 0 || offer.tier <= instant_tier(c, practice.id).await?;
+            let instant = offer.tier == 0 || offer.tier <= instant_tier(c, shift.practice_id).await?;
             if instant {
                 let source = if offer.tier == 0 { "invitation" } else { "accept" };
                 let (b, recipients) = book(c, shift_id, user.id, source, user.id).await?;
