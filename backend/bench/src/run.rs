@@ -561,6 +561,15 @@ async fn two_phase(
     ctx.figure("Failover", "kill to ready on the other instance", fo.resume.cell());
     ctx.figure(
         "Failover",
+        "tries to resume that failed (tried again after a jittered back-off)",
+        if fo.failed_tries.is_empty() {
+            "none".into()
+        } else {
+            fo.failed_tries.iter().map(|(why, n)| format!("{why}: {n}")).collect::<Vec<_>>().join(", ")
+        },
+    );
+    ctx.figure(
+        "Failover",
         "bookings acknowledged by the killed instance",
         format!(
             "{} ({} missing afterwards); other answers by status {}",

@@ -921,6 +921,8 @@ pub async fn raw_booking_cleanup(env: &Env, ids: &[Uuid]) -> anyhow::Result<()> 
 pub struct Failover {
     pub clients: usize,
     pub resumed: usize,
+    /// Tries to resume that failed, by reason (each client tries again later).
+    pub failed_tries: std::collections::BTreeMap<String, usize>,
     /// From the kill to each client's `ready` on the surviving instance.
     pub resume: Summary,
     pub missed_after: usize,
@@ -1031,9 +1033,11 @@ pub async fn failover(
 
     let mut resume = report::histogram();
     let mut resumed = 0;
+    let mut failed_tries = std::collections::BTreeMap::<String, usize>::new();
     let mut seen: HashMap<(u32, String), usize> = HashMap::new();
     for r in &receipts {
         match &r.what {
+            What::ResumeFailed { why } => *failed_tries.entry(why.clone()).or_default() += 1,
             What::Resumed => {
                 resumed += 1;
                 report::record(&mut resume, r.at.saturating_duration_since(killed_at));
@@ -1104,6 +1108,7 @@ pub async fn failover(
     Ok(Failover {
         clients: users.len(),
         resumed,
+        failed_tries,
         resume: Summary::of(&resume),
         missed_after,
         duplicates,

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
-use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::{self, Message};
 use uuid::Uuid;
 
 /// One frame a client received.
@@ -32,6 +32,10 @@ pub enum What {
     Lost,
     /// Reconnected elsewhere and the backlog is complete (`ready` arrived).
     Resumed,
+    /// A try to resume failed, and why (the client tries again later).
+    ResumeFailed {
+        why: String,
+    },
     /// A text frame from the reference broadcast server: the send time.
     Broadcast {
         bench_t: u64,
@@ -244,7 +248,15 @@ async fn run(
                             resumed = Some(w);
                             break;
                         }
-                        Err(_) => continue,
+                        Err(e) => {
+                            let why = resume_failure(&e);
+                            let _ = tx.send(Receipt {
+                                conn: spec.conn,
+                                at: Instant::now(),
+                                what: What::ResumeFailed { why },
+                            });
+                            continue;
+                        }
                     }
                 }
                 let Some(w) = resumed else { return };
@@ -253,6 +265,24 @@ async fn run(
             }
         }
     }
+}
+
+/// A short, countable reason for a failed resume.
+fn resume_failure(e: &anyhow::Error) -> String {
+    let text = e.to_string();
+    if let Some(status) = text.strip_prefix("ticket: ") {
+        return format!("ticket {status}");
+    }
+    if let Some(tungstenite::Error::Http(response)) = e.downcast_ref::<tungstenite::Error>() {
+        return format!("upgrade {}", response.status());
+    }
+    if e.downcast_ref::<tokio::time::error::Elapsed>().is_some() {
+        return "no ready within 30 s".into();
+    }
+    if e.downcast_ref::<reqwest::Error>().is_some() {
+        return "ticket request failed".into();
+    }
+    text.chars().take(60).collect()
 }
 
 /// Plain clients of the reference broadcast server: every text frame is a
