@@ -223,24 +223,26 @@ pub async fn append_rows(conn: &mut AsyncPgConnection, rows: &[NewEvent]) -> Res
     .await?)
 }
 
-/// Deliverable events after `after`, in delivery order, at most `limit`.
-/// `recipient: None` reads every recipient's (the hub's global reader; needs
-/// the system scope); `Some(user)` reads one user's.
+/// One recipient's deliverable events after `after`, in delivery order, at
+/// most `limit` (a WebSocket's backlog; the hub reads everyone's with
+/// [`read_log`]). The equality on the recipient leads the index
+/// `(recipient_user_id, xid, id)`, so the prepared statement's generic
+/// plan is the right one.
 #[tracing::instrument(skip_all)]
 pub async fn read_after(
     conn: &mut AsyncPgConnection,
-    recipient: Option<Uuid>,
+    recipient: Uuid,
     after: Cursor,
     limit: i64,
 ) -> Result<Vec<EventRow>, StoreError> {
     let rows: Vec<RawEvent> = crate::prepared(
         "SELECT xid::text AS xid, id, recipient_user_id, kind, shift_id, payload, created_at FROM events \
-         WHERE ($1::uuid IS NULL OR recipient_user_id = $1) \
+         WHERE recipient_user_id = $1 \
            AND (xid, id) > (CAST($2 AS xid8), $3) \
            AND xid < pg_snapshot_xmin(pg_current_snapshot()) \
          ORDER BY xid, id LIMIT $4",
     )
-    .bind::<Nullable<diesel::sql_types::Uuid>, _>(recipient)
+    .bind::<diesel::sql_types::Uuid, _>(recipient)
     .bind::<Text, _>(after.xid.to_string())
     .bind::<BigInt, _>(after.id)
     .bind::<BigInt, _>(limit)

@@ -451,6 +451,11 @@ async fn read_on<T>(
     if conn.is_none() {
         let mut fresh = db.dedicated().await?;
         Scope::System.apply_to_session(&mut fresh).await?;
+        // Plan each read for its cursor: a generic plan of the log read
+        // cannot know how far behind the head the cursor is, and one that
+        // guessed wrong made every read of a busy log slow.
+        diesel_async::SimpleAsyncConnection::batch_execute(&mut fresh, "SET plan_cache_mode = force_custom_plan")
+            .await?;
         *conn = Some(fresh);
     }
     let Some(c) = conn.as_mut() else { unreachable!("connection opened above") };

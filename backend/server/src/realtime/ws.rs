@@ -243,7 +243,7 @@ async fn send_backlog(
     loop {
         let (rows, resync) = db
             .tx(&scope, async |c| -> Result<_, pb_store::StoreError> {
-                let rows = events::read_after(c, Some(user_id), last, BATCH).await?;
+                let rows = events::read_after(c, user_id, last, BATCH).await?;
                 // Checked after the read: a prune that committed before it is
                 // seen here; one that commits later did not affect the read.
                 let resync = events::resync_needed(c, last).await?;

@@ -449,7 +449,7 @@ async fn pruning_deletes_old_events_and_marks_older_cursors_for_resync() {
     push(&app, x, 2..3).await;
     owner_exec(&app, "UPDATE events SET created_at = now() - interval '8 days' WHERE (payload->>'seq')::int < 2").await;
     let read = async || {
-        app.state.db.tx(&Scope::System, async |c| events::read_after(c, Some(x), Cursor::ZERO, 10).await).await.unwrap()
+        app.state.db.tx(&Scope::System, async |c| events::read_after(c, x, Cursor::ZERO, 10).await).await.unwrap()
     };
     // Another test's open transaction can hold back visibility for a moment.
     let rows = timeout(WAIT, async {
