@@ -210,6 +210,21 @@ pub async fn search(state: &AppState, s: &Shift, ctx: &CallContext) -> Result<Ve
     })
 }
 
+/// [`search`] for a caller holding a transaction open: never rebuilds (that
+/// takes connections of its own and may take long), and answers `None`
+/// when the index lost its data; rebuild after the transaction and ask again.
+pub async fn search_without_rebuild(
+    state: &AppState,
+    s: &Shift,
+    ctx: &CallContext,
+) -> Result<Option<Vec<Match>>, ApiError> {
+    let spec = call_spec(s)?;
+    match state.index.candidates(&spec, &ctx.domain()).await {
+        Err(IndexError::Lost) => Ok(None),
+        other => Ok(Some(other.map_err(MatchError::from)?)),
+    }
+}
+
 /// Attach to each match the tier in which the call reaches them, from
 /// [`worker_facts`] about the matched people.
 pub fn tiered(s: &Shift, ctx: &CallContext, matches: Vec<Match>, facts: &[WorkerFacts]) -> Vec<TieredMatch> {
@@ -466,16 +481,20 @@ pub async fn refresh_worker_of(state: &AppState, user_id: Uuid, kind: Kind) -> R
     // offers on. Most open calls fail on rules that need no context (day,
     // place, skills): their context is not read.
     let professions: Vec<String> = me.candidate.professions.iter().map(|p| p.code().to_owned()).collect();
-    let (open, held, contexts) = state
+    let (open, held, held_ids, contexts) = state
         .db
         .tx(&Scope::System, async |c| -> Result<_, ApiError> {
             let open = match kind {
                 Kind::Full => shifts::open_in_horizon(c, Some(professions), now, 1000).await?,
                 Kind::Narrowed => Vec::new(),
             };
-            let held_ids: Vec<Uuid> =
-                shifts::live_offers_of_user(c, user_id).await?.iter().map(|o| o.shift_id).collect();
-            let held = shifts::find_many(c, &held_ids).await?;
+            let held_offers = shifts::live_offers_of_user(c, user_id).await?;
+            let held_ids: Vec<Uuid> = held_offers.iter().map(|o| o.shift_id).collect();
+            // Named invitations (tier 0) are not matched, so not withdrawn
+            // for failing a rule either: a clash shows when they accept.
+            let invited: Vec<Uuid> = held_offers.iter().filter(|o| o.tier == 0).map(|o| o.shift_id).collect();
+            let held: Vec<Shift> =
+                shifts::find_many(c, &held_ids).await?.into_iter().filter(|s| !invited.contains(&s.id)).collect();
             let mut contexts = ContextCache::default();
             let open_and_new = open.iter().filter(|s| !held_ids.contains(&s.id));
             for s in held.iter().filter(|s| s.status == "open").chain(open_and_new) {
@@ -483,7 +502,7 @@ pub async fn refresh_worker_of(state: &AppState, user_id: Uuid, kind: Kind) -> R
                     contexts.read(c, s).await?;
                 }
             }
-            Ok((open, held, contexts))
+            Ok((open, held, held_ids, contexts))
         })
         .await?;
 
@@ -503,7 +522,7 @@ pub async fn refresh_worker_of(state: &AppState, user_id: Uuid, kind: Kind) -> R
     // Open calls they fit, within the released tier, not held already.
     let mut offers: Vec<(Shift, NewOffer)> = Vec::new();
     for s in open {
-        if held.iter().any(|h| h.id == s.id) {
+        if held_ids.contains(&s.id) {
             continue;
         }
         let Some(ctx) = contexts.get(&s) else { continue };

@@ -262,38 +262,67 @@ pub struct LogRead {
 }
 
 /// Every recipient's deliverable events after `after`, at most `limit`, and
-/// whether committed rows wait behind an older transaction still in flight.
-/// One statement; needs the system scope (the reader states it for its
-/// session).
+/// whether committed events wait behind an older transaction still in
+/// flight. One statement, so both answers come from one snapshot; needs the
+/// system scope (the reader states it for its session).
 #[tracing::instrument(skip_all)]
 pub async fn read_log(conn: &mut AsyncPgConnection, after: Cursor, limit: i64) -> Result<LogRead, StoreError> {
     #[derive(QueryableByName)]
     struct Row {
-        #[diesel(embed)]
-        event: RawEvent,
+        #[diesel(sql_type = Nullable<Text>)]
+        xid: Option<String>,
+        #[diesel(sql_type = Nullable<BigInt>)]
+        id: Option<i64>,
+        #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
+        recipient_user_id: Option<Uuid>,
+        #[diesel(sql_type = Nullable<Text>)]
+        kind: Option<String>,
+        #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
+        shift_id: Option<Uuid>,
+        #[diesel(sql_type = Nullable<Jsonb>)]
+        payload: Option<serde_json::Value>,
+        #[diesel(sql_type = Nullable<Timestamptz>)]
+        created_at: Option<DateTime<Utc>>,
         #[diesel(sql_type = Bool)]
-        deliverable: bool,
+        pending: bool,
     }
-    // Rows of transactions in flight are invisible to this statement anyway;
-    // what `deliverable` tells apart is committed rows at or above xmin.
-    // Ordered by xid, so they all come after the deliverable ones.
+    // Rows of transactions in flight are invisible to the statement anyway;
+    // `pending` asks for committed rows at or above the snapshot's xmin.
+    // With no deliverable row the LEFT JOIN still yields one row, all NULL
+    // but `pending`.
     let rows: Vec<Row> = crate::prepared(
-        "SELECT xid::text AS xid, id, recipient_user_id, kind, shift_id, payload, created_at, \
-                xid < pg_snapshot_xmin(pg_current_snapshot()) AS deliverable \
-         FROM events WHERE (xid, id) > (CAST($1 AS xid8), $2) ORDER BY xid, id LIMIT $3",
+        "SELECT d.xid, d.id, d.recipient_user_id, d.kind, d.shift_id, d.payload, d.created_at, \
+                EXISTS (SELECT 1 FROM events w \
+                        WHERE (w.xid, w.id) > (CAST($1 AS xid8), $2) \
+                          AND w.xid >= pg_snapshot_xmin(pg_current_snapshot())) AS pending \
+         FROM (SELECT 1) AS one LEFT JOIN LATERAL ( \
+             SELECT xid AS x8, xid::text AS xid, id, recipient_user_id, kind, shift_id, payload, created_at \
+             FROM events \
+             WHERE (xid, id) > (CAST($1 AS xid8), $2) AND xid < pg_snapshot_xmin(pg_current_snapshot()) \
+             ORDER BY xid, id LIMIT $3) AS d ON true \
+         ORDER BY d.x8, d.id",
     )
     .bind::<Text, _>(after.xid.to_string())
     .bind::<BigInt, _>(after.id)
     .bind::<BigInt, _>(limit)
     .load(conn)
     .await?;
-    let mut read = LogRead::default();
+    let mut read = LogRead { rows: Vec::with_capacity(rows.len()), pending: false };
     for row in rows {
-        if !row.deliverable {
-            read.pending = true;
-            break;
-        }
-        read.rows.push(EventRow::try_from(row.event)?);
+        read.pending = row.pending;
+        let (Some(xid), Some(id), Some(recipient), Some(kind), Some(payload), Some(created_at)) =
+            (row.xid, row.id, row.recipient_user_id, row.kind, row.payload, row.created_at)
+        else {
+            continue;
+        };
+        read.rows.push(EventRow {
+            cursor: Cursor { xid: parse_xid(&xid)?, id },
+            recipient,
+            kind,
+            shift_id: row.shift_id,
+            payload,
+            created_at,
+        });
     }
     Ok(read)
 }

@@ -4,8 +4,8 @@
 //!   exactly when the change it announces committed. A statement trigger
 //!   NOTIFYs channel [`CHANNEL`] at commit.
 //! - A dispatcher claims a pending row with a transaction-scoped advisory lock
-//!   ([`claim_pending`]) and, in that same transaction, writes one
-//!   `notification_deliveries` row per recipient ([`insert_delivery`]) and
+//!   ([`claim_one_pending`]) and, in that same transaction, writes one
+//!   `notification_deliveries` row per recipient ([`insert_deliveries`]) and
 //!   marks the outbox row done: fan-out happens once per row.
 //! - Deliveries are claimed under a lease ([`claim_due`]); the mail is sent
 //!   outside any transaction and the result recorded with [`mark_sent`],

@@ -770,13 +770,31 @@ pub async fn list_candidates(
     // listed person (one multi-row insert, the only write, so the
     // transaction takes an xid only at its end).
     let id = path.into_inner();
-    let views = state
+    // A live index that lost its data is rebuilt outside the transaction
+    // (the rebuild uses connections of its own), then the request runs again.
+    for attempt in 0..2 {
+        match candidates_once(&state, &user, id).await? {
+            Some(views) => return Ok(web::Json(views)),
+            None if attempt == 0 => {
+                matching::rebuild(&state).await?;
+            }
+            None => {}
+        }
+    }
+    Err(ApiError::unavailable("live_engine_unavailable", "The live index is being rebuilt; try again shortly", 1))
+}
+
+/// One try of [`list_candidates`]; `None` when the live index lost its data.
+async fn candidates_once(state: &AppState, user: &AuthUser, id: Uuid) -> ApiResult<Option<Vec<CandidateView>>> {
+    state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
             let s = shifts::find(c, id).await?;
-            require_shift_staff(&user, &s)?;
+            require_shift_staff(user, &s)?;
             let ctx = matching::call_context(c, &s).await?;
-            let mut matches = matching::search(&state, &s, &ctx).await?;
+            let Some(mut matches) = matching::search_without_rebuild(state, &s, &ctx).await? else {
+                return Ok(None);
+            };
             // The best candidates are what a practice acts on; a remote call can match thousands.
             matches.truncate(MAX_CANDIDATES);
             let ids: Vec<Uuid> = matches.iter().map(|m| m.worker_id).collect();
@@ -799,21 +817,22 @@ pub async fn list_candidates(
                 })
                 .collect();
             audit::record_many(c, &entries).await?;
-            Ok(ranked
-                .into_iter()
-                .map(|t| CandidateView {
-                    name: names.get(&t.m.worker_id).cloned().unwrap_or_default(),
-                    user_id: t.m.worker_id,
-                    score: t.m.score,
-                    distance_km: t.m.distance_km.map(|d| (d * 10.0).round() / 10.0),
-                    tier: t.tier.level(),
-                    offered: offered.contains(&t.m.worker_id),
-                    reasons: serde_json::to_value(&t.m.reasons).unwrap_or_default(),
-                })
-                .collect::<Vec<_>>())
+            Ok(Some(
+                ranked
+                    .into_iter()
+                    .map(|t| CandidateView {
+                        name: names.get(&t.m.worker_id).cloned().unwrap_or_default(),
+                        user_id: t.m.worker_id,
+                        score: t.m.score,
+                        distance_km: t.m.distance_km.map(|d| (d * 10.0).round() / 10.0),
+                        tier: t.tier.level(),
+                        offered: offered.contains(&t.m.worker_id),
+                        reasons: serde_json::to_value(&t.m.reasons).unwrap_or_default(),
+                    })
+                    .collect::<Vec<_>>(),
+            ))
         })
-        .await?;
-    Ok(web::Json(views))
+        .await
 }
 
 /// Release a call to the next tier now (coordinators of its RHO).

@@ -16,8 +16,9 @@
 //!   the moment the notification takes to arrive.
 //!
 //! The cache is used only while the listener is connected and listening:
-//! when the connection drops, everything is forgotten and every request
-//! reads the database until it is back. A load that started before an
+//! when the connection drops (or, quiet for 10 seconds, fails to answer a
+//! check within 5), everything is forgotten and every request reads the
+//! database until it is back. A load that started before an
 //! invalidation is not stored (it may have read the old rows). Entries also
 //! expire after [`MAX_AGE`], a bound for the unforeseen, not the mechanism.
 //!
@@ -42,6 +43,11 @@ pub const MAX_AGE: Duration = Duration::from_secs(60);
 pub const MAX_ENTRIES: usize = 100_000;
 /// How long the listener waits before it connects again after a failure.
 const RECONNECT_AFTER: Duration = Duration::from_secs(1);
+/// After this long without a notification the listener checks that its
+/// connection still answers, within [`CHECK_TIMEOUT`]; so a connection that
+/// died silently stops the cache within 15 seconds.
+const CHECK_EVERY: Duration = Duration::from_secs(10);
+const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The rows behind one caller.
 #[derive(Debug, Clone)]
@@ -167,12 +173,23 @@ pub async fn run_listener(db: Db, cache: Arc<AuthCache>) {
                 // Anything that changed before the LISTEN took hold is not
                 // in the cache: it was emptied when it stopped being live.
                 cache.set_live(true);
-                let mut stream = std::pin::pin!(conn.notifications_stream());
                 let why = loop {
-                    match stream.next().await {
-                        Some(Ok(n)) => cache.on_notification(&n.payload),
-                        Some(Err(e)) => break e.to_string(),
-                        None => break "connection closed".to_owned(),
+                    let next = {
+                        let mut stream = std::pin::pin!(conn.notifications_stream());
+                        tokio::time::timeout(CHECK_EVERY, stream.next()).await
+                    };
+                    match next {
+                        Ok(Some(Ok(n))) => cache.on_notification(&n.payload),
+                        Ok(Some(Err(e))) => break e.to_string(),
+                        Ok(None) => break "connection closed".to_owned(),
+                        // Quiet for a while: a connection that died without a
+                        // word (a half-open TCP connection) would never say
+                        // so; ask it something.
+                        Err(_quiet) => match tokio::time::timeout(CHECK_TIMEOUT, still_there(&mut conn)).await {
+                            Ok(Ok(())) => {}
+                            Ok(Err(e)) => break e.to_string(),
+                            Err(_) => break "no answer to a liveness check".to_owned(),
+                        },
                     }
                 };
                 cache.set_live(false);
@@ -182,6 +199,12 @@ pub async fn run_listener(db: Db, cache: Arc<AuthCache>) {
         }
         tokio::time::sleep(RECONNECT_AFTER).await;
     }
+}
+
+async fn still_there(conn: &mut AsyncPgConnection) -> Result<(), StoreError> {
+    use diesel_async::RunQueryDsl;
+    diesel::sql_query("SELECT 1").execute(conn).await?;
+    Ok(())
 }
 
 async fn listen(db: &Db) -> Result<AsyncPgConnection, StoreError> {

@@ -3,8 +3,10 @@
 //! One task per process (in `serve` unless `NOTIFY_IN_SERVER=false`, or in
 //! `personeelsbank worker`). It sleeps on `LISTEN pb_outbox` on a connection
 //! of its own, and polls every `NOTIFY_POLL_MS` as a fallback (a lost
-//! connection, a retry that came due). Work is claimed with
-//! `FOR UPDATE SKIP LOCKED`, so any number of dispatchers can run.
+//! connection, a retry that came due). Outbox rows are claimed with a
+//! transaction-scoped advisory lock (it takes no xid, which would hold back
+//! WebSocket push), deliveries with `FOR UPDATE SKIP LOCKED`, so any number
+//! of dispatchers can run.
 //!
 //! Sending: a claimed delivery is leased for [`LEASE`]; the mail goes out
 //! outside any transaction; then the row is marked sent, retried after an

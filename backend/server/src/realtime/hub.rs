@@ -25,8 +25,8 @@ use std::time::Duration;
 use tokio::sync::{broadcast, mpsc, Notify};
 use uuid::Uuid;
 
-/// Events read from the log per query; a wake-up reads batch after batch,
-/// in one transaction, up to the visible head. (A limit of 5,000 made the
+/// Events read from the log per query; a wake-up reads batch after batch
+/// up to the visible head. (A limit of 5,000 made the
 /// fan-out p99 ten times worse in `pb-bench --quick`: keep it small.)
 pub const BATCH: i64 = 500;
 
@@ -281,10 +281,23 @@ impl Hub {
         Ok((registration, start))
     }
 
-    /// The reader starts, or skipped events without reading them: the
-    /// stretch of recent events begins afresh at `head`.
+    /// The reader starts: the stretch of recent events begins at `head`.
     pub fn restart_recent(&self, head: Cursor) {
         self.lock().recent.reset(head);
+    }
+
+    /// With nobody connected, the reader may skip to `head` without reading
+    /// payloads. Checked and done under one lock, so a connection that
+    /// registers meanwhile either stops the skip or starts after it.
+    pub fn skip_ahead_if_idle(&self, head: Cursor) -> bool {
+        let mut map = self.lock();
+        if map.total > 0 {
+            return false;
+        }
+        if map.recent.span.is_none_or(|(_, through)| head > through) {
+            map.recent.reset(head);
+        }
+        true
     }
 
     fn register_locked(self: &Arc<Self>, map: &mut Connections, user_id: Uuid) -> Result<Registration, RegisterError> {
@@ -399,11 +412,14 @@ pub async fn run_reader(db: Db, hub: Arc<Hub>, mut pokes: broadcast::Receiver<Po
     };
     let mut tick = tokio::time::interval(poll);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut retry: Option<Duration> = None;
+    // While events wait behind an older transaction: when to read again,
+    // and the delay that led there (doubling). A deadline, not a delay, so
+    // pokes for people connected elsewhere do not keep pushing it back.
+    let mut retry: Option<(tokio::time::Instant, Duration)> = None;
     loop {
         let retry_due = async {
             match retry {
-                Some(after) => tokio::time::sleep(after).await,
+                Some((at, _)) => tokio::time::sleep_until(at).await,
                 None => std::future::pending().await,
             }
         };
@@ -435,7 +451,10 @@ pub async fn run_reader(db: Db, hub: Arc<Hub>, mut pokes: broadcast::Receiver<Po
         }
         let pending;
         (cursor, pending) = catch_up(&db, &mut conn, &hub, cursor).await;
-        retry = pending.then(|| retry.map_or(PENDING_RETRY_FIRST, |d| (d * 2).min(PENDING_RETRY_MAX)));
+        retry = pending.then(|| {
+            let delay = retry.map_or(PENDING_RETRY_FIRST, |(_, d)| (d * 2).min(PENDING_RETRY_MAX));
+            (tokio::time::Instant::now() + delay, delay)
+        });
     }
 }
 
@@ -474,13 +493,10 @@ async fn catch_up(db: &Db, conn: &mut Option<AsyncPgConnection>, hub: &Hub, curs
         loop {
             if hub.connection_count() == 0 {
                 // Nobody to deliver to: skip ahead without reading payloads. The
-                // head is read *before* checking emptiness again, so a connection
-                // registering meanwhile reads its backlog after that head.
+                // head is read *before* the hub decides under its lock, so a
+                // connection registering meanwhile starts after that head.
                 let head = events::visible_head(c).await?;
-                if hub.connection_count() == 0 {
-                    if head > at {
-                        hub.restart_recent(head);
-                    }
+                if hub.skip_ahead_if_idle(head.max(at)) {
                     at = at.max(head);
                     return Ok(false);
                 }
@@ -585,6 +601,22 @@ mod tests {
         hub.restart_recent(Cursor { xid: 2, id: 1 });
         assert!(start_of(&hub, me, Some(Cursor { xid: 1, id: 14 })).1.is_none());
         assert_eq!(start_of(&hub, me, Some(Cursor { xid: 2, id: 1 })).1, Some((vec![], 1)));
+    }
+
+    #[test]
+    fn the_reader_skips_ahead_only_while_nobody_is_connected() {
+        let hub =
+            Arc::new(Hub::new(HubSettings { queue_capacity: 8, max_per_user: 8, max_total: 8, recent_events: 8 }));
+        let me = Uuid::new_v4();
+        hub.restart_recent(Cursor { xid: 1, id: 0 });
+        let r = hub.register(me).unwrap();
+        assert!(!hub.skip_ahead_if_idle(Cursor { xid: 5, id: 0 }), "someone is connected: read, do not skip");
+        assert_eq!(start_of(&hub, me, Some(Cursor { xid: 1, id: 0 })).1, Some((vec![], 0)));
+        drop(r);
+        assert!(hub.skip_ahead_if_idle(Cursor { xid: 5, id: 0 }));
+        // A connection after the skip starts at the new head.
+        assert_eq!(start_of(&hub, me, None).1.map(|(_, through)| through), Some(0));
+        assert!(start_of(&hub, me, Some(Cursor { xid: 1, id: 0 })).1.is_none());
     }
 
     #[tokio::test]

@@ -3,10 +3,13 @@
 //! A ticket is a short-lived signed token (`auth::jwt`, type
 //! `ws-ticket+jwt`, 30 s), so issuing one and checking its signature need no
 //! database. What remains is remembering which tickets were used, until
-//! they expire: in this process when it runs alone, in Redis (`SET NX` with
-//! the ticket's expiry) when instances share it, so a ticket used on one
-//! instance is refused by every other. Without Redis only one instance may
-//! run anyway (see ARCHITECTURE, Scale-out).
+//! they expire: in this process when it runs alone, in Redis (`SET NX EX`,
+//! the time to live reckoned on our clock) when instances share it, so a
+//! ticket used on one instance is refused by every other. Without Redis only
+//! one instance may run anyway (see ARCHITECTURE, Scale-out); its memory is
+//! lost on a restart, so a ticket used in the last 30 seconds before one
+//! could be used once more afterwards, by whoever holds it (the person
+//! it was issued to, over the authenticated POST).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -44,12 +47,14 @@ impl UsedTickets {
             }
             UsedTickets::Redis { conn, prefix } => {
                 let mut conn = (**conn).clone();
+                // A time to live from our clock, not an instant on Redis's.
+                let keep_for = (keep_until - chrono::Utc::now().timestamp()).max(1);
                 let set: Option<String> = redis::cmd("SET")
                     .arg(format!("{prefix}:ws-ticket:{id}"))
                     .arg(1)
                     .arg("NX")
-                    .arg("EXAT")
-                    .arg(keep_until)
+                    .arg("EX")
+                    .arg(keep_for)
                     .query_async(&mut conn)
                     .await?;
                 Ok(set.is_some())

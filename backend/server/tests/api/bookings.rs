@@ -572,6 +572,27 @@ async fn a_named_invitation_books_at_once_when_accepted() {
 }
 
 #[actix_web::test]
+async fn a_named_invitation_outlives_a_re_match_of_the_person_it_does_not_fit() {
+    let app = TestApp::spawn().await;
+    let manager = token(&app, MANAGER).await;
+    let practice = practice_of(&app, MANAGER).await;
+    let shift = post_call(&app, &manager, day_cover(practice, 5)).await;
+    let invitee = workers_of(&app, "kop-noord-holland", "gp").await[0];
+    // Not available at all: the rules would not offer them the call.
+    app.owner_exec(&format!("DELETE FROM availability WHERE user_id = '{invitee}'")).await;
+    let r =
+        app.post(&format!("/api/v1/shifts/{shift}/invitations"), Some(&manager), json!({ "user_id": invitee })).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    // Any change to the person re-matches them; an invitation is not matched.
+    personeelsbank::matching::refresh_after_change(&app.state, invitee).await;
+    assert_eq!(count_events(&app, invitee, "offer_withdrawn", &shift).await, 0);
+    let r = accept(&app, &token_of(&app, invitee), &shift).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["booking"]["source"], "invitation");
+    app.stop().await;
+}
+
+#[actix_web::test]
 async fn accepting_needs_an_offer_and_declining_removes_it() {
     let app = TestApp::spawn().await;
     let manager = token(&app, MANAGER).await;
