@@ -50,29 +50,24 @@ impl Scope {
     /// pool), so that each of its reads is one statement without a
     /// transaction around it.
     pub async fn apply_to_session(&self, conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
-        let (kind, user, orgs) = self.settings();
-        diesel::sql_query(
-            "SELECT set_config('pb.scope', $1, false) IS NOT NULL, set_config('pb.user', $2, false) IS NOT NULL, \
-             set_config('pb.orgs', $3, false) IS NOT NULL",
-        )
-        .bind::<Text, _>(kind)
-        .bind::<Text, _>(user)
-        .bind::<Text, _>(orgs)
-        .execute(conn)
-        .await
-        .map(|_| ())
+        self.set(conn, false).await
     }
 
     /// State this scope for the rest of the current transaction.
     pub async fn apply(&self, conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
+        self.set(conn, true).await
+    }
+
+    async fn set(&self, conn: &mut AsyncPgConnection, transaction_only: bool) -> diesel::QueryResult<()> {
         let (kind, user, orgs) = self.settings();
         diesel::sql_query(
-            "SELECT set_config('pb.scope', $1, true) IS NOT NULL, set_config('pb.user', $2, true) IS NOT NULL, \
-             set_config('pb.orgs', $3, true) IS NOT NULL",
+            "SELECT set_config('pb.scope', $1, $4) IS NOT NULL, set_config('pb.user', $2, $4) IS NOT NULL, \
+             set_config('pb.orgs', $3, $4) IS NOT NULL",
         )
         .bind::<Text, _>(kind)
         .bind::<Text, _>(user)
         .bind::<Text, _>(orgs)
+        .bind::<diesel::sql_types::Bool, _>(transaction_only)
         .execute(conn)
         .await
         .map(|_| ())

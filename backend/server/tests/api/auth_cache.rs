@@ -35,6 +35,16 @@ async fn until(what: &str, mut check: impl FnMut() -> bool) {
     }
 }
 
+/// Once the listener is live, sign in the locum and make one request, so
+/// the cache holds them; returns their token.
+async fn cached_caller(app: &TestApp) -> String {
+    until("the listener is live", || app.state.auth_cache.is_live()).await;
+    let token = app.login(LOCUM).await;
+    assert_eq!(app.get("/api/v1/me", &token).await.status, StatusCode::OK);
+    assert_eq!(app.state.auth_cache.len(), 1);
+    token
+}
+
 #[actix_web::test]
 async fn an_account_disabled_behind_the_apps_back_is_refused_by_every_instance() {
     let app = TestApp::spawn().await;
@@ -64,10 +74,7 @@ async fn an_account_disabled_behind_the_apps_back_is_refused_by_every_instance()
 #[actix_web::test]
 async fn a_changed_agreement_empties_the_cache_and_a_rolled_back_change_does_not() {
     let app = TestApp::spawn().await;
-    until("the listener is live", || app.state.auth_cache.is_live()).await;
-    let token = app.login(LOCUM).await;
-    assert_eq!(app.get("/api/v1/me", &token).await.status, StatusCode::OK);
-    assert_eq!(app.state.auth_cache.len(), 1);
+    cached_caller(&app).await;
 
     let mut owner =
         <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(&app.db.owner_url).await.unwrap();
@@ -88,10 +95,7 @@ async fn a_changed_agreement_empties_the_cache_and_a_rolled_back_change_does_not
 #[actix_web::test]
 async fn without_its_notifications_the_cache_is_not_used_until_they_are_back() {
     let app = TestApp::spawn().await;
-    until("the listener is live", || app.state.auth_cache.is_live()).await;
-    let token = app.login(LOCUM).await;
-    assert_eq!(app.get("/api/v1/me", &token).await.status, StatusCode::OK);
-    assert_eq!(app.state.auth_cache.len(), 1);
+    let token = cached_caller(&app).await;
 
     // Cut the listener's connection, as a restarting database would.
     let admin = app.db.admin_url().to_owned();
