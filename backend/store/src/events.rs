@@ -105,8 +105,10 @@ struct RawEvent {
     kind: String,
     #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
     shift_id: Option<Uuid>,
-    #[diesel(sql_type = Jsonb)]
-    payload: serde_json::Value,
+    /// Nullable only because the hub's read leaves out the payload of rows
+    /// not yet deliverable (`read_log`); every stored event has one.
+    #[diesel(sql_type = Nullable<Jsonb>)]
+    payload: Option<serde_json::Value>,
     #[diesel(sql_type = Timestamptz)]
     created_at: DateTime<Utc>,
 }
@@ -139,7 +141,9 @@ impl TryFrom<RawEvent> for EventRow {
             recipient: r.recipient_user_id,
             kind: r.kind,
             shift_id: r.shift_id,
-            payload: r.payload,
+            payload: r.payload.ok_or_else(|| {
+                StoreError::Database(diesel::result::Error::DeserializationError("event without payload".into()))
+            })?,
             created_at: r.created_at,
         })
     }
@@ -269,20 +273,8 @@ pub struct LogRead {
 pub async fn read_log(conn: &mut AsyncPgConnection, after: Cursor, limit: i64) -> Result<LogRead, StoreError> {
     #[derive(QueryableByName)]
     struct Row {
-        #[diesel(sql_type = Text)]
-        xid: String,
-        #[diesel(sql_type = BigInt)]
-        id: i64,
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
-        recipient_user_id: Uuid,
-        #[diesel(sql_type = Text)]
-        kind: String,
-        #[diesel(sql_type = Nullable<diesel::sql_types::Uuid>)]
-        shift_id: Option<Uuid>,
-        #[diesel(sql_type = Nullable<Jsonb>)]
-        payload: Option<serde_json::Value>,
-        #[diesel(sql_type = Timestamptz)]
-        created_at: DateTime<Utc>,
+        #[diesel(embed)]
+        event: RawEvent,
         #[diesel(sql_type = Bool)]
         deliverable: bool,
     }
@@ -305,18 +297,11 @@ pub async fn read_log(conn: &mut AsyncPgConnection, after: Cursor, limit: i64) -
     .await?;
     let mut read = LogRead::default();
     for row in rows {
-        let (true, Some(payload)) = (row.deliverable, row.payload) else {
+        if !row.deliverable {
             read.pending = true;
             break;
-        };
-        read.rows.push(EventRow {
-            cursor: Cursor { xid: parse_xid(&row.xid)?, id: row.id },
-            recipient: row.recipient_user_id,
-            kind: row.kind,
-            shift_id: row.shift_id,
-            payload,
-            created_at: row.created_at,
-        });
+        }
+        read.rows.push(EventRow::try_from(row.event)?);
     }
     Ok(read)
 }

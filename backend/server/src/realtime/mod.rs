@@ -97,11 +97,6 @@ impl Realtime {
     pub fn new(bus: AppBus, settings: HubSettings, used_tickets: tickets::UsedTickets) -> Self {
         Realtime { hub: Arc::new(Hub::new(settings)), bus, used_tickets }
     }
-
-    /// One process, no Redis.
-    pub fn in_process() -> Self {
-        Self::new(AppBus::InProcess(InProcessBus::new()), HubSettings::default(), tickets::UsedTickets::in_process())
-    }
 }
 
 /// Tell every instance that `recipients` have new events. Call after the

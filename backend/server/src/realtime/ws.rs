@@ -267,13 +267,7 @@ async fn send_backlog(
         }
         if !full {
             hold_queued(registration, &mut held)?;
-            for frame in held {
-                if frame.cursor > last {
-                    send(session, registration, frame.json.clone()).await?;
-                    last = frame.cursor;
-                }
-            }
-            return Ok(last);
+            return send_held(session, registration, held, last).await;
         }
         // Frames the next reads will send anyway.
         held.retain(|f| f.cursor > last);
@@ -295,7 +289,17 @@ async fn send_frames(
         hold_queued(registration, &mut held)?;
     }
     hold_queued(registration, &mut held)?;
-    let mut last = through;
+    send_held(session, registration, held, through).await
+}
+
+/// After a backlog complete through `last`: send the live frames held back
+/// meanwhile that are newer; returns the last cursor sent.
+async fn send_held(
+    session: &mut Session,
+    registration: &Registration,
+    held: Vec<Arc<Frame>>,
+    mut last: Cursor,
+) -> Result<Cursor, End> {
     for frame in held {
         if frame.cursor > last {
             send(session, registration, frame.json.clone()).await?;
