@@ -713,9 +713,15 @@ async fn practices_hear_of_first_candidates_and_unfilled_calls_once_and_coordina
     personeelsbank::matching::offer_call(&app.state, call.parse().unwrap()).await.unwrap();
     assert_eq!(owner_count(&app, &first).await, 1, "once per call");
 
-    // Starts within 24 hours? Only when run at a time that makes it so.
-    let now = Utc::now();
-    let later = now + chrono::Duration::hours(12);
+    // Half a day before the call starts (08:00 local tomorrow), so it starts
+    // within the 24-hour window whatever the time of day the test runs.
+    let tomorrow = Utc::now().with_timezone(&chrono_tz::Europe::Amsterdam).date_naive() + chrono::Duration::days(1);
+    let at = |h| {
+        chrono::TimeZone::from_local_datetime(&chrono_tz::Europe::Amsterdam, &tomorrow.and_hms_opt(h, 0, 0).unwrap())
+            .unwrap()
+            .with_timezone(&Utc)
+    };
+    let later = at(8) - chrono::Duration::hours(12);
     let n1 = personeelsbank::notify::dispatch::enqueue_unfilled(&app.state, later).await.unwrap();
     let n2 = personeelsbank::notify::dispatch::enqueue_unfilled(&app.state, later).await.unwrap();
     assert!(n1 >= 1, "reported");
@@ -730,12 +736,6 @@ async fn practices_hear_of_first_candidates_and_unfilled_calls_once_and_coordina
     // The coordinator's summary lists it: made at the digest hour (07:00 local)
     // of the day the call starts, which is within 48 hours of it.
     let coordinator = app.user_id(COORDINATOR).await;
-    let tomorrow = now.with_timezone(&chrono_tz::Europe::Amsterdam).date_naive() + chrono::Duration::days(1);
-    let at = |h| {
-        chrono::TimeZone::from_local_datetime(&chrono_tz::Europe::Amsterdam, &tomorrow.and_hms_opt(h, 0, 0).unwrap())
-            .unwrap()
-            .with_timezone(&Utc)
-    };
     assert_eq!(personeelsbank::notify::dispatch::enqueue_due_digests(&app.state, at(6)).await.unwrap(), 0, "too early");
     assert!(personeelsbank::notify::dispatch::enqueue_due_digests(&app.state, at(7)).await.unwrap() >= 1);
     let q = format!(
