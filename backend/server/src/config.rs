@@ -27,6 +27,9 @@ pub struct Config {
     /// Recent events each instance keeps in memory, so a resuming WebSocket
     /// gets its backlog without a database read (0: always read the log).
     pub ws_recent_events: usize,
+    /// How often each instance reads the event log with no poke for it
+    /// (pokes from other instances are lost when Redis is away).
+    pub ws_reader_poll: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -211,6 +214,7 @@ impl Config {
             demo_data: flag("DEMO_DATA", var("DATABASE_URL").is_none())?,
             demo_history: flag("DEMO_HISTORY", true)?,
             ws_recent_events: parse("WS_RECENT_EVENTS", 50_000usize)?,
+            ws_reader_poll: Duration::from_millis(parse("WS_READER_POLL_MS", 1000u64)?.max(50)),
         })
     }
 

@@ -22,7 +22,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, Notify};
+use tokio::sync::{broadcast, mpsc, watch, Notify};
 use uuid::Uuid;
 
 /// Events read from the log per query; a wake-up reads batch after batch
@@ -197,6 +197,11 @@ pub enum Start {
     /// The backlog, from memory, and the cursor it is complete through:
     /// every later event is dispatched to the new registration.
     Ready { backlog: Vec<Arc<Frame>>, through: Cursor },
+    /// The cursor is beyond what this process's reader has read (another
+    /// instance handed it out, further along the log): every event after it
+    /// will be dispatched to the new registration. The reader has been woken;
+    /// wait for it to pass the cursor ([`Registration::reader_passes`]).
+    Ahead,
     /// The hub does not hold the stretch: read the backlog from the log.
     FromLog,
 }
@@ -218,6 +223,20 @@ pub struct Hub {
     settings: HubSettings,
     connections: Mutex<Connections>,
     next_id: AtomicU64,
+    /// Asks the reader to read now (a client resumes ahead of it).
+    wake: Notify,
+    /// How far the reader has read, after each complete read.
+    progress: watch::Sender<ReaderProgress>,
+}
+
+/// Where the reader stands: it has dispatched everything through `at`, read
+/// `completed` (numbered in order) being the last to finish, and begun
+/// `started` reads.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ReaderProgress {
+    pub at: Cursor,
+    pub started: u64,
+    pub completed: u64,
 }
 
 /// A live connection's place in the hub. Dropping it unregisters.
@@ -228,11 +247,29 @@ pub struct Registration {
     /// Live events for this connection, in delivery order.
     pub rx: mpsc::Receiver<Arc<Frame>>,
     pub kick: Arc<Kick>,
+    /// The reader's progress when this registration was made.
+    registered_at: ReaderProgress,
 }
 
 impl Registration {
     pub fn user_id(&self) -> Uuid {
         self.user_id
+    }
+
+    /// For a [`Start::Ahead`] registration: whether the reader passes
+    /// `cursor` within `limit`. `false` as soon as a read that began after
+    /// this registration ends short of it (the cursor is not in the log as
+    /// this instance sees it, e.g. after a restore), or when the reader does
+    /// not get that far in time.
+    pub async fn reader_passes(&self, cursor: Cursor, limit: Duration) -> bool {
+        // A read numbered after those begun at registration took its
+        // snapshot after it, so it saw every event another instance could
+        // have delivered before the client came here.
+        let begun = self.registered_at.started;
+        let mut progress = self.hub.progress.subscribe();
+        let settled = progress.wait_for(|p| p.at >= cursor || p.completed > begun);
+        let passed = matches!(tokio::time::timeout(limit, settled).await, Ok(Ok(p)) if p.at >= cursor);
+        passed
     }
 }
 
@@ -244,7 +281,36 @@ impl Drop for Registration {
 
 impl Hub {
     pub fn new(settings: HubSettings) -> Self {
-        Hub { settings, connections: Mutex::new(Connections::default()), next_id: AtomicU64::new(1) }
+        Hub {
+            settings,
+            connections: Mutex::new(Connections::default()),
+            next_id: AtomicU64::new(1),
+            wake: Notify::new(),
+            progress: watch::Sender::new(ReaderProgress::default()),
+        }
+    }
+
+    /// Where the reader stands.
+    pub fn reader_progress(&self) -> ReaderProgress {
+        *self.progress.borrow()
+    }
+
+    /// The reader begins a read; returns its number.
+    pub fn begin_read(&self) -> u64 {
+        let mut number = 0;
+        self.progress.send_modify(|p| {
+            p.started += 1;
+            number = p.started;
+        });
+        number
+    }
+
+    /// Read `number` is complete: everything through `at` is dispatched.
+    pub fn read_through(&self, number: u64, at: Cursor) {
+        self.progress.send_modify(|p| {
+            p.at = p.at.max(at);
+            p.completed = p.completed.max(number);
+        });
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Connections> {
@@ -273,6 +339,10 @@ impl Hub {
                 Some((_, through)) => Start::Ready { backlog: Vec::new(), through },
                 None => Start::FromLog,
             },
+            Some(cursor) if map.recent.span.is_some_and(|(_, through)| cursor > through) => {
+                self.wake.notify_one();
+                Start::Ahead
+            }
             Some(cursor) => match map.recent.after(user_id, cursor) {
                 Some((backlog, through)) => Start::Ready { backlog, through },
                 None => Start::FromLog,
@@ -313,7 +383,8 @@ impl Hub {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         slots.push(Slot { id, tx, kick: kick.clone() });
         map.total += 1;
-        Ok(Registration { hub: self.clone(), user_id, id, rx, kick })
+        let registered_at = *self.progress.borrow();
+        Ok(Registration { hub: self.clone(), user_id, id, rx, kick, registered_at })
     }
 
     /// Queue an event for every local connection of its recipient. A full
@@ -399,9 +470,11 @@ pub const PENDING_RETRY_MAX: Duration = Duration::from_millis(50);
 pub async fn run_reader(db: Db, hub: Arc<Hub>, mut pokes: broadcast::Receiver<Poke>, poll: Duration) {
     let mut conn: Option<AsyncPgConnection> = None;
     let mut cursor = loop {
+        let number = hub.begin_read();
         match read_on(&db, &mut conn, async |c| events::visible_head(c).await).await {
             Ok(head) => {
                 hub.restart_recent(head);
+                hub.read_through(number, head);
                 break head;
             }
             Err(error) => {
@@ -448,6 +521,7 @@ pub async fn run_reader(db: Db, hub: Arc<Hub>, mut pokes: broadcast::Receiver<Po
             },
             _ = tick.tick() => {}
             _ = retry_due => {}
+            () = hub.wake.notified() => {}
         }
         let pending;
         (cursor, pending) = catch_up(&db, &mut conn, &hub, cursor).await;
@@ -488,6 +562,7 @@ async fn read_on<T>(
 /// Dispatch everything deliverable after `cursor`; returns the new cursor,
 /// and whether committed events wait behind a transaction still in flight.
 async fn catch_up(db: &Db, conn: &mut Option<AsyncPgConnection>, hub: &Hub, cursor: Cursor) -> (Cursor, bool) {
+    let number = hub.begin_read();
     let mut at = cursor;
     let outcome = read_on(db, conn, async |c| -> Result<bool, StoreError> {
         loop {
@@ -515,7 +590,10 @@ async fn catch_up(db: &Db, conn: &mut Option<AsyncPgConnection>, hub: &Hub, curs
     .await;
     match outcome {
         // Whatever was dispatched before an error stays dispatched.
-        Ok(pending) => (at, pending),
+        Ok(pending) => {
+            hub.read_through(number, at);
+            (at, pending)
+        }
         Err(error) => {
             tracing::warn!(%error, "event reader cannot read the log");
             (at, false)
@@ -572,6 +650,7 @@ mod tests {
         let start = match start {
             Start::Ready { backlog, through } => Some((backlog.iter().map(|f| f.cursor.id).collect(), through.id)),
             Start::FromLog => None,
+            Start::Ahead => panic!("unexpected Start::Ahead"),
         };
         (r, start)
     }
@@ -591,8 +670,8 @@ mod tests {
         // Only my events after my cursor, complete through the last one read.
         assert_eq!(start_of(&hub, me, Some(Cursor { xid: 1, id: 10 })).1, Some((vec![12, 14], 14)));
         assert_eq!(start_of(&hub, me, Some(Cursor { xid: 1, id: 12 })).1, Some((vec![14], 14)));
-        // A cursor beyond what the reader read: the log decides.
-        assert!(start_of(&hub, me, Some(Cursor { xid: 1, id: 15 })).1.is_none());
+        // A cursor beyond what the reader read: wait for the reader.
+        assert!(matches!(hub.register_from(me, Some(Cursor { xid: 1, id: 15 })).unwrap().1, Start::Ahead));
         // The oldest event falls out: a cursor before it is no longer covered.
         hub.dispatch(me, frame(16));
         assert!(start_of(&hub, me, Some(Cursor { xid: 1, id: 10 })).1.is_none());
@@ -630,5 +709,47 @@ mod tests {
         assert_eq!(start, Some((vec![1], 1)));
         hub.dispatch(me, frame(2));
         assert_eq!(r.rx.recv().await.unwrap().cursor.id, 2);
+    }
+
+    #[tokio::test]
+    async fn a_resume_ahead_of_the_reader_waits_for_it_to_pass_the_cursor() {
+        let hub =
+            Arc::new(Hub::new(HubSettings { queue_capacity: 8, max_per_user: 8, max_total: 8, recent_events: 8 }));
+        let me = Uuid::new_v4();
+        let at = |id| Cursor { xid: 1, id };
+        hub.restart_recent(at(10));
+        let first = hub.begin_read();
+        hub.read_through(first, at(10));
+        // Another instance already delivered 11 and 12 to me.
+        let (r, start) = hub.register_from(me, Some(at(12))).unwrap();
+        assert!(matches!(start, Start::Ahead));
+        let waiting = tokio::spawn(async move {
+            let passed = r.reader_passes(at(12), Duration::from_secs(3600)).await;
+            (passed, r)
+        });
+        let read = hub.begin_read();
+        for id in 11..=13 {
+            hub.dispatch(me, frame(id));
+        }
+        hub.read_through(read, at(13));
+        let (passed, mut r) = tokio::time::timeout(Duration::from_secs(10), waiting).await.unwrap().unwrap();
+        assert!(passed);
+        // Everything after the registration is queued; the connection drops
+        // what is at or below the cursor.
+        let queued: Vec<i64> = std::iter::from_fn(|| r.rx.try_recv().ok()).map(|f| f.cursor.id).collect();
+        assert_eq!(queued, vec![11, 12, 13]);
+
+        // A cursor the log does not reach: a read in flight at registration
+        // says nothing; the first read begun after it settles the question,
+        // without waiting out the limit.
+        let in_flight = hub.begin_read();
+        let (r, start) = hub.register_from(me, Some(at(99))).unwrap();
+        assert!(matches!(start, Start::Ahead));
+        let mut waiting = tokio::spawn(async move { r.reader_passes(at(99), Duration::from_secs(3600)).await });
+        let after = hub.begin_read();
+        hub.read_through(in_flight, at(13));
+        assert!(tokio::time::timeout(Duration::from_millis(100), &mut waiting).await.is_err(), "still waiting");
+        hub.read_through(after, at(13));
+        assert!(!tokio::time::timeout(Duration::from_secs(10), waiting).await.unwrap().unwrap());
     }
 }

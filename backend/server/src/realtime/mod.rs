@@ -11,9 +11,11 @@
 //! - one [`hub::Hub`] owns the map user -> live connections, each with a
 //!   bounded queue; a connection whose queue is full is cut off
 //!   (`slow_consumer`) and resumes later from its last cursor;
-//! - one reader task ([`hub::run_reader`]) wakes on a poke or every second,
-//!   reads every new deliverable event after its own cursor and dispatches it
-//!   to the local connections of its recipient;
+//! - one reader task ([`hub::run_reader`]) wakes on a poke, when a client
+//!   resumes from a cursor it has not reached yet, or every
+//!   `WS_READER_POLL_MS` (a second), reads every new deliverable event after
+//!   its own cursor and dispatches it to the local connections of its
+//!   recipient;
 //! - one task per connection ([`ws`]): backlog from the client's cursor, then
 //!   live events (deduplicated by cursor), heartbeats;
 //! - one pruner task: events older than 7 days, idempotency keys older than
@@ -56,8 +58,6 @@ use hub::{Hub, HubSettings};
 /// How long events stay in the log; older cursors get `resync_required`.
 pub const EVENT_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
 pub const PRUNE_EVERY: Duration = Duration::from_secs(10 * 60);
-/// Fallback poll of the event log when no poke arrives.
-pub const POLL_EVERY: Duration = Duration::from_secs(1);
 
 /// The bus between instances. An enum rather than `dyn Bus` because the trait
 /// returns `impl Future`.
@@ -141,7 +141,7 @@ pub fn start(state: &web::Data<AppState>) -> Tasks {
     let db = state.db.clone();
     let hub = state.realtime.hub.clone();
     let pokes = state.realtime.bus.subscribe();
-    let reader = tokio::spawn(hub::run_reader(db.clone(), hub, pokes, POLL_EVERY));
+    let reader = tokio::spawn(hub::run_reader(db.clone(), hub, pokes, state.config.ws_reader_poll));
     let pruner = tokio::spawn(run_pruner(db, PRUNE_EVERY, EVENT_RETENTION));
     Tasks { handles: vec![reader, pruner] }
 }

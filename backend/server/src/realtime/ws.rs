@@ -7,7 +7,8 @@
 //!
 //! The connection task: register with the hub first (live events queue up),
 //! then send the backlog from the client's cursor (from the hub's recent
-//! events when they cover it, out of the log otherwise), then
+//! events when they cover it; nothing to read when the cursor is ahead of
+//! this instance's reader; out of the log otherwise), then
 //! forward live events, dropping any at or below the last cursor sent. One
 //! task, one `select!` over the client, the hub queue, the hub's kick and the
 //! heartbeat. Every write is bounded in time and abandoned when the hub kicks.
@@ -292,6 +293,30 @@ async fn send_frames(
     send_held(session, registration, held, through).await
 }
 
+/// How long a client resuming ahead of this instance's reader waits for it
+/// before its cursor is checked against the log.
+pub const AHEAD_WAIT: Duration = Duration::from_secs(2);
+
+/// Resume from a cursor beyond what this instance's reader has read (one
+/// handed out by another instance, typically one that just went away). The
+/// registration already receives every event after it, so no read is
+/// needed: once the reader passes the cursor, send what it queued
+/// meanwhile. A cursor the reader does not reach (after a restore, or one
+/// never handed out) is left to the log, which answers `resync_required`.
+async fn resume_ahead(
+    db: &Db,
+    registration: &mut Registration,
+    session: &mut Session,
+    after: Cursor,
+) -> Result<Cursor, End> {
+    if !registration.reader_passes(after, AHEAD_WAIT).await {
+        return send_backlog(db, registration, session, after).await;
+    }
+    let mut held = Vec::new();
+    hold_queued(registration, &mut held)?;
+    send_held(session, registration, held, after).await
+}
+
 /// After a backlog complete through `last`: send the live frames held back
 /// meanwhile that are newer; returns the last cursor sent.
 async fn send_held(
@@ -334,6 +359,8 @@ async fn serve(
     let started = match (start, after) {
         // The hub held the stretch after the cursor: no database read.
         (Start::Ready { backlog, through }, _) => send_frames(session, registration, backlog, through).await,
+        (Start::Ahead, Some(after)) => resume_ahead(db, registration, session, after).await,
+        (Start::Ahead, None) => head(db).await,
         (Start::FromLog, Some(after)) => send_backlog(db, registration, session, after).await,
         (Start::FromLog, None) => head(db).await,
     };

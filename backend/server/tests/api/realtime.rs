@@ -272,6 +272,43 @@ async fn resume_delivers_exactly_the_missed_events(recent_events: usize) {
     app.stop().await;
 }
 
+/// A client that moves to an instance whose reader has not yet read as far
+/// as the client's cursor (the way clients of an instance that went away
+/// arrive): the registration gets every later event anyway, so the reader is
+/// woken and what it dispatches is sent, exactly the missed events.
+#[actix_web::test]
+async fn resuming_on_an_instance_behind_the_cursor_delivers_exactly_the_missed_events() {
+    // No poll and no poke reaches the second instance's reader: only the
+    // resume itself can make it read.
+    let app = TestApp::spawn_with(|c| c.ws_reader_poll = Duration::from_secs(3600)).await;
+    let other = app.another_instance().await;
+    let x = app.user_id(WORKER).await;
+    let token = app.login(WORKER).await;
+    let (mut ws, _) = connect(&app, &token, None).await;
+    push(&app, x, 0..3).await;
+    let seen = events(&mut ws, 3).await;
+    drop(ws);
+    push(&app, x, 3..5).await;
+    let last = cursor_of(&seen[2]);
+    assert!(other.state.realtime.hub.reader_progress().at < last, "the second instance has not read that far");
+
+    let t = ticket(&app, &token).await;
+    let url = format!("ws://{}/api/v1/ws?ticket={t}&after={last}", other.addr);
+    let (mut ws, _) = timeout(WAIT, tokio_tungstenite::connect_async(url)).await.unwrap().unwrap();
+    let missed = events(&mut ws, 2).await;
+    assert_eq!(seqs(&missed), vec![3, 4]);
+    assert!(other.state.realtime.hub.reader_progress().at >= cursor_of(&missed[1]));
+    quiet_for(&mut ws, Duration::from_millis(300)).await;
+
+    // A cursor the log never reached is still answered from the log.
+    let t = ticket(&app, &token).await;
+    let url = format!("ws://{}/api/v1/ws?ticket={t}&after=999999999999-1", other.addr);
+    let (mut ws, _) = timeout(WAIT, tokio_tungstenite::connect_async(url)).await.unwrap().unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "resync_required");
+    other.stop().await;
+    app.stop().await;
+}
+
 #[actix_web::test]
 async fn an_event_waits_for_every_earlier_transaction_to_finish() {
     let app = TestApp::spawn().await;

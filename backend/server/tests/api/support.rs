@@ -106,6 +106,7 @@ pub fn test_config(smtp: SocketAddr, data_dir: PathBuf) -> Config {
         // Tests build their own past; the demo's would change their figures.
         demo_history: false,
         ws_recent_events: 50_000,
+        ws_reader_poll: Duration::from_secs(1),
     }
 }
 
