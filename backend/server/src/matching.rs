@@ -168,8 +168,15 @@ pub async fn practice_context(
     org_id: Uuid,
     practice_id: Uuid,
 ) -> Result<CallContext, StoreError> {
-    let agreements = orgs::agreements_touching(conn, &[org_id]).await?.into_iter().map(to_domain_agreement).collect();
-    let facts = relations::practice_facts(conn, org_id, practice_id).await?;
+    // Two independent reads, pipelined on the one connection.
+    let conn: &AsyncPgConnection = conn;
+    let org_ids = [org_id];
+    let (agreements, facts) = futures_util::join!(
+        orgs::agreements_touching(conn, &org_ids),
+        relations::practice_facts(conn, org_id, practice_id)
+    );
+    let agreements = agreements?.into_iter().map(to_domain_agreement).collect();
+    let facts = facts?;
     Ok(CallContext {
         agreements,
         relations: PracticeRelations {
@@ -253,7 +260,7 @@ pub async fn worker_facts(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<
 
 /// [`worker_facts`] and the people's names, in one statement.
 pub async fn worker_facts_and_names(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     ids: &[Uuid],
 ) -> Result<(Vec<WorkerFacts>, HashMap<Uuid, String>), StoreError> {
     use diesel::sql_types::{Array, Nullable, Text, Uuid as SqlUuid};
@@ -275,7 +282,7 @@ pub async fn worker_facts_and_names(
          FROM worker_profiles wp JOIN users u ON u.id = wp.user_id WHERE wp.user_id = ANY($1)",
     )
     .bind::<Array<SqlUuid>, _>(ids)
-    .load(conn)
+    .load(&mut &*conn)
     .await?;
     let names = rows.iter().map(|r| (r.user_id, r.name.clone())).collect();
     Ok((rows.into_iter().map(|r| (r.user_id, r.employer_practice_id, r.orgs)).collect(), names))

@@ -32,14 +32,14 @@ pub async fn find_organisation(conn: &mut AsyncPgConnection, id: Uuid) -> Result
 /// Every agreement touching the given organisations (either direction), revoked ones included.
 #[tracing::instrument(skip_all)]
 pub async fn agreements_touching(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     orgs: &[Uuid],
 ) -> Result<Vec<SharingAgreementRow>, StoreError> {
     Ok(sharing_agreements::table
         .filter(sharing_agreements::from_org_id.eq_any(orgs).or(sharing_agreements::to_org_id.eq_any(orgs)))
         .order(sharing_agreements::created_at)
         .select(SharingAgreementRow::as_select())
-        .load(conn)
+        .load(&mut &*conn)
         .await?)
 }
 

@@ -162,7 +162,7 @@ pub struct PracticeFacts {
 /// [`PracticeFacts`] in one statement (they were five reads).
 #[tracing::instrument(skip_all)]
 pub async fn practice_facts(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     org_id: Uuid,
     practice_id: Uuid,
 ) -> Result<PracticeFacts, StoreError> {
@@ -190,7 +190,7 @@ pub async fn practice_facts(
     )
     .bind::<SqlUuid, _>(org_id)
     .bind::<SqlUuid, _>(practice_id)
-    .get_result(conn)
+    .get_result(&mut &*conn)
     .await?;
     Ok(PracticeFacts {
         favourites: row.favourites,

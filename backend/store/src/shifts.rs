@@ -277,12 +277,12 @@ pub async fn withdraw_offers(conn: &mut AsyncPgConnection, shift_id: Uuid) -> Re
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn offers_of_shift(conn: &mut AsyncPgConnection, shift_id: Uuid) -> Result<Vec<Offer>, StoreError> {
+pub async fn offers_of_shift(conn: &AsyncPgConnection, shift_id: Uuid) -> Result<Vec<Offer>, StoreError> {
     Ok(shift_offers::table
         .filter(shift_offers::shift_id.eq(shift_id))
         .order(shift_offers::score.desc())
         .select(Offer::as_select())
-        .load(conn)
+        .load(&mut &*conn)
         .await?)
 }
 

@@ -5,9 +5,41 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
-use crate::models::{Invitation, Membership, User};
+use crate::models::{Invitation, Membership, SharingAgreementRow, User};
 use crate::schema::{invitations, memberships, users};
 use crate::StoreError;
+
+/// Everything that says who a caller is: the account, its memberships
+/// (oldest first) and every sharing agreement touching an organisation it
+/// belongs to (revoked ones included). The three reads go out pipelined, so
+/// they cost about one round trip; `None` when the account does not exist.
+#[tracing::instrument(skip_all)]
+pub async fn caller_rows(
+    conn: &AsyncPgConnection,
+    id: Uuid,
+) -> Result<Option<(User, Vec<Membership>, Vec<SharingAgreementRow>)>, StoreError> {
+    use crate::schema::sharing_agreements as sa;
+    let orgs = || {
+        memberships::table
+            .filter(memberships::user_id.eq(id))
+            .filter(memberships::org_id.is_not_null())
+            .select(memberships::org_id.assume_not_null())
+    };
+    let user = users::table.find(id).select(User::as_select()).first(&mut &*conn);
+    let own = memberships::table
+        .filter(memberships::user_id.eq(id))
+        .order(memberships::created_at)
+        .select(Membership::as_select())
+        .load(&mut &*conn);
+    let agreements = sa::table
+        .filter(sa::from_org_id.eq_any(orgs()).or(sa::to_org_id.eq_any(orgs())))
+        .order(sa::created_at)
+        .select(SharingAgreementRow::as_select())
+        .load(&mut &*conn);
+    let (user, own, agreements) = futures_util::join!(user, own, agreements);
+    let Some(user) = user.optional()? else { return Ok(None) };
+    Ok(Some((user, own?, agreements?)))
+}
 
 #[tracing::instrument(skip_all)]
 pub async fn find_by_email(conn: &mut AsyncPgConnection, email: &str) -> Result<Option<User>, StoreError> {

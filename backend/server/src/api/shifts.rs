@@ -798,9 +798,13 @@ async fn candidates_once(state: &AppState, user: &AuthUser, id: Uuid) -> ApiResu
             // The best candidates are what a practice acts on; a remote call can match thousands.
             matches.truncate(MAX_CANDIDATES);
             let ids: Vec<Uuid> = matches.iter().map(|m| m.worker_id).collect();
-            let (facts, names) = matching::worker_facts_and_names(c, &ids).await?;
+            // Who they are and whom the call has reached: pipelined.
+            let shared: &AsyncPgConnection = c;
+            let (people, offers) =
+                futures_util::join!(matching::worker_facts_and_names(shared, &ids), shifts::offers_of_shift(shared, s.id));
+            let (facts, names) = people?;
             let ranked = matching::tiered(&s, &ctx, matches, &facts);
-            let offered: Vec<Uuid> = shifts::offers_of_shift(c, s.id).await?.into_iter().map(|o| o.user_id).collect();
+            let offered: Vec<Uuid> = offers?.into_iter().map(|o| o.user_id).collect();
             let entries: Vec<NewAuditEntry> = ranked
                 .iter()
                 .map(|t| NewAuditEntry {

@@ -22,7 +22,7 @@ use actix_web::{dev::Payload, http::header, web, FromRequest, HttpMessage, HttpR
 use futures_util::future::LocalBoxFuture;
 use pb_domain::tenancy::{Actor, Membership, SharingAgreement};
 use pb_domain::{Language, MembershipRole, Profession};
-use pb_store::{models, orgs, users, Scope};
+use pb_store::{models, users, Scope};
 use std::rc::Rc;
 use std::sync::Arc;
 use uuid::Uuid;
@@ -168,15 +168,14 @@ pub async fn session_rows(state: &AppState, claims: &jwt::Claims) -> ApiResult<A
     Ok(rows)
 }
 
-/// The caller's rows, read in one system-scoped transaction.
+/// The caller's rows, read in one system-scoped transaction (three
+/// pipelined reads: after a failover a whole instance's clients arrive at
+/// once, each with a cold cache).
 async fn load(state: &AppState, user_id: Uuid) -> ApiResult<cache::AuthRows> {
     state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
-            let user = users::find(c, user_id).await.map_err(|_| invalid_session())?;
-            let memberships = users::memberships_of(c, user_id).await?;
-            let orgs: Vec<Uuid> = memberships.iter().filter_map(|m| m.org_id).collect();
-            let agreements = if orgs.is_empty() { Vec::new() } else { orgs::agreements_touching(c, &orgs).await? };
+            let (user, memberships, agreements) = users::caller_rows(c, user_id).await?.ok_or_else(invalid_session)?;
             Ok(cache::AuthRows { user, memberships, agreements })
         })
         .await
