@@ -90,7 +90,8 @@ pub async fn start_server(env: &ServerEnv, name: &str) -> anyhow::Result<Proc> {
         .env("RUST_LOG", std::env::var("PB_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
         .env_remove("SMTP_URL")
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
+        // The server logs to stdout: its warnings belong in the run's log.
+        .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
         .kill_on_drop(true);
     match &env.redis_url {

@@ -559,6 +559,9 @@ async fn two_phase(
         format!("{} ({} resumed on the other)", fo.clients, fo.resumed),
     );
     ctx.figure("Failover", "kill to ready on the other instance", fo.resume.cell());
+    for (stage, summary) in &fo.stages {
+        ctx.figure("Failover", &format!("of which: {stage}"), summary.cell());
+    }
     ctx.figure(
         "Failover",
         "tries to resume that failed (tried again after a jittered back-off)",

@@ -925,6 +925,9 @@ pub struct Failover {
     pub failed_tries: std::collections::BTreeMap<String, usize>,
     /// From the kill to each client's `ready` on the surviving instance.
     pub resume: Summary,
+    /// Where that time went, per stage of the successful try: loss to the
+    /// try (back-off), ticket request, upgrade, upgrade to `ready`.
+    pub stages: [(&'static str, Summary); 4],
     pub missed_after: usize,
     pub duplicates: usize,
     pub acknowledged_bookings: usize,
@@ -1032,15 +1035,20 @@ pub async fn failover(
     settle(&mut pool, &mut receipts, Duration::from_secs(3), Duration::from_secs(60)).await;
 
     let mut resume = report::histogram();
+    let mut stage = [report::histogram(), report::histogram(), report::histogram(), report::histogram()];
     let mut resumed = 0;
     let mut failed_tries = std::collections::BTreeMap::<String, usize>::new();
     let mut seen: HashMap<(u32, String), usize> = HashMap::new();
     for r in &receipts {
         match &r.what {
             What::ResumeFailed { why } => *failed_tries.entry(why.clone()).or_default() += 1,
-            What::Resumed => {
+            What::Resumed { stages } => {
                 resumed += 1;
                 report::record(&mut resume, r.at.saturating_duration_since(killed_at));
+                for (h, d) in stage.iter_mut().zip([stages.before_try, stages.ticket, stages.upgrade, stages.to_ready])
+                {
+                    report::record(h, d);
+                }
             }
             What::Event { cursor, .. } => *seen.entry((r.conn, cursor.clone())).or_default() += 1,
             _ => {}
@@ -1110,6 +1118,12 @@ pub async fn failover(
         resumed,
         failed_tries,
         resume: Summary::of(&resume),
+        stages: [
+            ("loss to the try that succeeded (jittered back-off)", Summary::of(&stage[0])),
+            ("ticket request (first request on the survivor)", Summary::of(&stage[1])),
+            ("WebSocket upgrade", Summary::of(&stage[2])),
+            ("upgrade to ready", Summary::of(&stage[3])),
+        ],
         missed_after,
         duplicates,
         acknowledged_bookings: acked.len(),

@@ -31,7 +31,9 @@ pub enum What {
     /// The connection dropped (server gone).
     Lost,
     /// Reconnected elsewhere and the backlog is complete (`ready` arrived).
-    Resumed,
+    Resumed {
+        stages: Stages,
+    },
     /// A try to resume failed, and why (the client tries again later).
     ResumeFailed {
         why: String,
@@ -91,6 +93,19 @@ fn ws_config() -> WebSocketConfig {
 
 type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// Where a successful resume spent its time.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stages {
+    /// Loss to the start of the try that succeeded: back-off waits and failed tries.
+    pub before_try: Duration,
+    /// The ticket request (`POST /ws/ticket`): the first request on the other instance.
+    pub ticket: Duration,
+    /// The WebSocket upgrade, after the ticket.
+    pub upgrade: Duration,
+    /// The upgrade to `ready` (the backlog).
+    pub to_ready: Duration,
+}
+
 async fn ticket(http: &reqwest::Client, addr: &str, token: &str) -> anyhow::Result<String> {
     let r = http.post(format!("http://{addr}/api/v1/ws/ticket")).bearer_auth(token).send().await?;
     anyhow::ensure!(r.status().is_success(), "ticket: {}", r.status());
@@ -106,19 +121,30 @@ async fn open(
     token: &str,
     after: Option<&str>,
     mut on_event: impl FnMut(&serde_json::Value),
-) -> anyhow::Result<Ws> {
+) -> anyhow::Result<(Ws, Stages)> {
+    let began = Instant::now();
     let t = ticket(http, addr, token).await?;
+    let ticketed = Instant::now();
     let mut url = format!("ws://{addr}/api/v1/ws?ticket={t}");
     if let Some(c) = after {
         url.push_str(&format!("&after={c}"));
     }
     let (mut ws, _) = tokio_tungstenite::connect_async_with_config(url, Some(ws_config()), true).await?;
+    let upgraded = Instant::now();
     loop {
         match tokio::time::timeout(Duration::from_secs(30), ws.next()).await? {
             Some(Ok(Message::Text(t))) => {
                 let v: serde_json::Value = serde_json::from_str(&t)?;
                 match v["type"].as_str() {
-                    Some("ready") | Some("resync_required") => return Ok(ws),
+                    Some("ready") | Some("resync_required") => {
+                        let stages = Stages {
+                            before_try: Duration::ZERO,
+                            ticket: ticketed - began,
+                            upgrade: upgraded - ticketed,
+                            to_ready: upgraded.elapsed(),
+                        };
+                        return Ok((ws, stages));
+                    }
                     Some("event") => on_event(&v),
                     _ => {}
                 }
@@ -166,7 +192,7 @@ pub async fn connect_all(specs: Vec<ClientSpec>, parallel: usize) -> Pool {
             let mut ws = None;
             for _ in 0..3 {
                 match open(&http, &spec.addrs[0], &spec.token, None, |_| {}).await {
-                    Ok(w) => {
+                    Ok((w, _)) => {
                         ws = Some(w);
                         break;
                     }
@@ -229,6 +255,7 @@ async fn run(
                 // doubles per failed try (250 ms, 500 ms, ... 30 s).
                 let addr = spec.addrs[next_addr].clone();
                 next_addr += 1;
+                let lost_at = Instant::now();
                 let mut resumed = None;
                 let gave_up_at = Instant::now() + RESUME_FOR;
                 let mut ceiling = RESUME_FIRST_CEILING;
@@ -236,8 +263,9 @@ async fn run(
                     tokio::time::sleep(ceiling.mul_f64(rand::random::<f64>())).await;
                     ceiling = (ceiling * 2).min(RESUME_MAX_CEILING);
                     let mut backlog = Vec::new();
+                    let try_at = Instant::now();
                     match open(&http, &addr, &spec.token, cursor.as_deref(), |v| backlog.push(v.clone())).await {
-                        Ok(w) => {
+                        Ok((w, stages)) => {
                             for v in backlog {
                                 let what = event_of(&v);
                                 if let What::Event { cursor: c, .. } = &what {
@@ -245,7 +273,7 @@ async fn run(
                                 }
                                 let _ = tx.send(Receipt { conn: spec.conn, at: Instant::now(), what });
                             }
-                            resumed = Some(w);
+                            resumed = Some((w, Stages { before_try: try_at - lost_at, ..stages }));
                             break;
                         }
                         Err(e) => {
@@ -259,8 +287,8 @@ async fn run(
                         }
                     }
                 }
-                let Some(w) = resumed else { return };
-                let _ = tx.send(Receipt { conn: spec.conn, at: Instant::now(), what: What::Resumed });
+                let Some((w, stages)) = resumed else { return };
+                let _ = tx.send(Receipt { conn: spec.conn, at: Instant::now(), what: What::Resumed { stages } });
                 ws = w;
             }
         }
