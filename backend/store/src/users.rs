@@ -9,15 +9,21 @@ use crate::models::{Invitation, Membership, SharingAgreementRow, User};
 use crate::schema::{invitations, memberships, users};
 use crate::StoreError;
 
-/// Everything that says who a caller is: the account, its memberships
-/// (oldest first) and every sharing agreement touching an organisation it
-/// belongs to (revoked ones included). The three reads go out pipelined, so
-/// they cost about one round trip; `None` when the account does not exist.
+/// Everything that says who a caller is.
+#[derive(Debug, Clone)]
+pub struct CallerRows {
+    pub user: User,
+    /// Oldest first.
+    pub memberships: Vec<Membership>,
+    /// Every sharing agreement touching an organisation the caller belongs
+    /// to, revoked ones included.
+    pub agreements: Vec<SharingAgreementRow>,
+}
+
+/// A caller's [`CallerRows`]. The three reads go out pipelined, so they
+/// cost about one round trip; `None` when the account does not exist.
 #[tracing::instrument(skip_all)]
-pub async fn caller_rows(
-    conn: &AsyncPgConnection,
-    id: Uuid,
-) -> Result<Option<(User, Vec<Membership>, Vec<SharingAgreementRow>)>, StoreError> {
+pub async fn caller_rows(conn: &AsyncPgConnection, id: Uuid) -> Result<Option<CallerRows>, StoreError> {
     use crate::schema::sharing_agreements as sa;
     let orgs = || {
         memberships::table
@@ -36,9 +42,9 @@ pub async fn caller_rows(
         .order(sa::created_at)
         .select(SharingAgreementRow::as_select())
         .load(&mut &*conn);
-    let (user, own, agreements) = futures_util::join!(user, own, agreements);
+    let (user, memberships, agreements) = futures_util::join!(user, own, agreements);
     let Some(user) = user.optional()? else { return Ok(None) };
-    Ok(Some((user, own?, agreements?)))
+    Ok(Some(CallerRows { user, memberships: memberships?, agreements: agreements? }))
 }
 
 #[tracing::instrument(skip_all)]

@@ -800,8 +800,10 @@ async fn candidates_once(state: &AppState, user: &AuthUser, id: Uuid) -> ApiResu
             let ids: Vec<Uuid> = matches.iter().map(|m| m.worker_id).collect();
             // Who they are and whom the call has reached: pipelined.
             let shared: &AsyncPgConnection = c;
-            let (people, offers) =
-                futures_util::join!(matching::worker_facts_and_names(shared, &ids), shifts::offers_of_shift(shared, s.id));
+            let (people, offers) = futures_util::join!(
+                matching::worker_facts_and_names(shared, &ids),
+                shifts::offers_of_shift(shared, s.id)
+            );
             let (facts, names) = people?;
             let ranked = matching::tiered(&s, &ctx, matches, &facts);
             let offered: Vec<Uuid> = offers?.into_iter().map(|o| o.user_id).collect();

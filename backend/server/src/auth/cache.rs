@@ -26,7 +26,6 @@
 //! today, and the scope derived from it, are worked out on every request.
 //! The access token itself is verified on every request too.
 
-use pb_store::models::{Membership, SharingAgreementRow, User};
 use pb_store::{AsyncPgConnection, Db, StoreError};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -50,12 +49,7 @@ const CHECK_EVERY: Duration = Duration::from_secs(10);
 const CHECK_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The rows behind one caller.
-#[derive(Debug, Clone)]
-pub struct AuthRows {
-    pub user: User,
-    pub memberships: Vec<Membership>,
-    pub agreements: Vec<SharingAgreementRow>,
-}
+pub use pb_store::users::CallerRows as AuthRows;
 
 struct Entry {
     rows: Arc<AuthRows>,
@@ -218,6 +212,7 @@ async fn listen(db: &Db) -> Result<AsyncPgConnection, StoreError> {
 mod tests {
     use super::*;
     use chrono::Utc;
+    use pb_store::models::User;
 
     fn rows(id: Uuid) -> Arc<AuthRows> {
         let now = Utc::now();

@@ -175,8 +175,7 @@ async fn load(state: &AppState, user_id: Uuid) -> ApiResult<cache::AuthRows> {
     state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
-            let (user, memberships, agreements) = users::caller_rows(c, user_id).await?.ok_or_else(invalid_session)?;
-            Ok(cache::AuthRows { user, memberships, agreements })
+            users::caller_rows(c, user_id).await?.ok_or_else(invalid_session)
         })
         .await
 }

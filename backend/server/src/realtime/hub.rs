@@ -256,6 +256,11 @@ impl Registration {
         self.user_id
     }
 
+    /// Where the reader stands now.
+    pub fn reader_progress(&self) -> ReaderProgress {
+        self.hub.reader_progress()
+    }
+
     /// For a [`Start::Ahead`] registration: whether the reader passes
     /// `cursor` within `limit`. `false` as soon as a read that began after
     /// this registration ends short of it (the cursor is not in the log as
@@ -354,20 +359,6 @@ impl Hub {
     /// The reader starts: the stretch of recent events begins at `head`.
     pub fn restart_recent(&self, head: Cursor) {
         self.lock().recent.reset(head);
-    }
-
-    /// With nobody connected, the reader may skip to `head` without reading
-    /// payloads. Checked and done under one lock, so a connection that
-    /// registers meanwhile either stops the skip or starts after it.
-    pub fn skip_ahead_if_idle(&self, head: Cursor) -> bool {
-        let mut map = self.lock();
-        if map.total > 0 {
-            return false;
-        }
-        if map.recent.span.is_none_or(|(_, through)| head > through) {
-            map.recent.reset(head);
-        }
-        true
     }
 
     fn register_locked(self: &Arc<Self>, map: &mut Connections, user_id: Uuid) -> Result<Registration, RegisterError> {
@@ -565,17 +556,9 @@ async fn catch_up(db: &Db, conn: &mut Option<AsyncPgConnection>, hub: &Hub, curs
     let number = hub.begin_read();
     let mut at = cursor;
     let outcome = read_on(db, conn, async |c| -> Result<bool, StoreError> {
+        // Read even while nobody is connected here: the recent stretch is
+        // what another instance's clients resume from when it goes away.
         loop {
-            if hub.connection_count() == 0 {
-                // Nobody to deliver to: skip ahead without reading payloads. The
-                // head is read *before* the hub decides under its lock, so a
-                // connection registering meanwhile starts after that head.
-                let head = events::visible_head(c).await?;
-                if hub.skip_ahead_if_idle(head.max(at)) {
-                    at = at.max(head);
-                    return Ok(false);
-                }
-            }
             let read = events::read_log(c, at, BATCH).await?;
             let full = read.rows.len() as i64 == BATCH;
             for row in &read.rows {
@@ -676,26 +659,10 @@ mod tests {
         hub.dispatch(me, frame(16));
         assert!(start_of(&hub, me, Some(Cursor { xid: 1, id: 10 })).1.is_none());
         assert_eq!(start_of(&hub, me, Some(Cursor { xid: 1, id: 11 })).1, Some((vec![12, 14, 16], 16)));
-        // Skipping ahead unread starts afresh.
+        // A restarted reader starts afresh.
         hub.restart_recent(Cursor { xid: 2, id: 1 });
         assert!(start_of(&hub, me, Some(Cursor { xid: 1, id: 14 })).1.is_none());
         assert_eq!(start_of(&hub, me, Some(Cursor { xid: 2, id: 1 })).1, Some((vec![], 1)));
-    }
-
-    #[test]
-    fn the_reader_skips_ahead_only_while_nobody_is_connected() {
-        let hub =
-            Arc::new(Hub::new(HubSettings { queue_capacity: 8, max_per_user: 8, max_total: 8, recent_events: 8 }));
-        let me = Uuid::new_v4();
-        hub.restart_recent(Cursor { xid: 1, id: 0 });
-        let r = hub.register(me).unwrap();
-        assert!(!hub.skip_ahead_if_idle(Cursor { xid: 5, id: 0 }), "someone is connected: read, do not skip");
-        assert_eq!(start_of(&hub, me, Some(Cursor { xid: 1, id: 0 })).1, Some((vec![], 0)));
-        drop(r);
-        assert!(hub.skip_ahead_if_idle(Cursor { xid: 5, id: 0 }));
-        // A connection after the skip starts at the new head.
-        assert_eq!(start_of(&hub, me, None).1.map(|(_, through)| through), Some(0));
-        assert!(start_of(&hub, me, Some(Cursor { xid: 1, id: 0 })).1.is_none());
     }
 
     #[tokio::test]

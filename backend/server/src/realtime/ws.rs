@@ -309,9 +309,17 @@ async fn resume_ahead(
     session: &mut Session,
     after: Cursor,
 ) -> Result<Cursor, End> {
+    let waited = std::time::Instant::now();
     if !registration.reader_passes(after, AHEAD_WAIT).await {
+        tracing::info!(
+            cursor = %after,
+            waited_ms = waited.elapsed().as_millis() as u64,
+            reader = ?registration.reader_progress(),
+            "the reader did not pass a resume cursor; reading the log"
+        );
         return send_backlog(db, registration, session, after).await;
     }
+    tracing::debug!(waited_ms = waited.elapsed().as_millis() as u64, "resumed ahead of the reader");
     let mut held = Vec::new();
     hold_queued(registration, &mut held)?;
     send_held(session, registration, held, after).await
