@@ -2,7 +2,7 @@
 
 use crate::{error::StoreError, scope::Scope};
 use diesel_async::pooled_connection::deadpool::{Object, Pool};
-use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::{AnsiTransactionManager, AsyncConnection, AsyncPgConnection, TransactionManager};
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,7 +32,12 @@ impl Default for PoolSettings {
 
 impl Db {
     pub fn connect(url: &str, settings: &PoolSettings) -> Result<Self, StoreError> {
-        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+        // No test query when a connection is taken from the pool (it was a
+        // round trip for every transaction): a connection that died while
+        // idle fails its BEGIN, and `tx` retries that once on a new one.
+        let mut config = ManagerConfig::default();
+        config.recycling_method = RecyclingMethod::Fast;
+        let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
         let pool = Pool::builder(manager)
             .max_size(settings.max_size)
             .runtime(deadpool_runtime())
@@ -58,7 +63,16 @@ impl Db {
         E: From<StoreError>,
     {
         let mut conn = self.conn().await?;
-        tx_on(&mut conn, scope, work).await
+        if let Err(e) = begin(&mut conn, scope).await {
+            // Nothing ran yet: a connection that died while idle in the pool
+            // (the server restarted, an idle timeout) is dropped, and the
+            // work gets one fresh connection before the error is returned.
+            tracing::debug!(error = %e, "BEGIN failed on a pooled connection; retrying on a new one");
+            drop(Object::take(conn));
+            conn = self.conn().await?;
+            begin(&mut conn, scope).await?;
+        }
+        run_begun(&mut conn, work).await
     }
 
     /// A connection of its own, outside the pool, for a long-lived task that
@@ -80,14 +94,28 @@ where
     F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, E>,
     E: From<StoreError>,
 {
-    // BEGIN and the scope in one round trip.
+    begin(conn, scope).await?;
+    run_begun(conn, work).await
+}
+
+/// BEGIN and the scope in one round trip.
+async fn begin(conn: &mut AsyncPgConnection, scope: &Scope) -> Result<(), StoreError> {
     if let Err(e) = AnsiTransactionManager::begin_transaction_sql(conn, &scope.begin_sql()).await {
         // The batch may have begun a transaction that the manager does not
         // count (BEGIN ran, the settings failed): end it here, or the
         // connection would go back to the pool inside an aborted transaction.
         let _ = diesel_async::SimpleAsyncConnection::batch_execute(conn, "ROLLBACK").await;
-        return Err(StoreError::from(e).into());
+        return Err(StoreError::from(e));
     }
+    Ok(())
+}
+
+/// Run `work` in the transaction `begin` opened: commit on `Ok`, roll back otherwise.
+async fn run_begun<T, E, F>(conn: &mut AsyncPgConnection, work: F) -> Result<T, E>
+where
+    F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, E>,
+    E: From<StoreError>,
+{
     match work(conn).await {
         Ok(value) => {
             AnsiTransactionManager::commit_transaction(conn).await.map_err(StoreError::from)?;
