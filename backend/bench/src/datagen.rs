@@ -125,6 +125,19 @@ pub struct Call {
     pub skills: Vec<&'static str>,
 }
 
+/// A call of the past that one person worked: production has a history,
+/// and the statements that read a person's bookings must meet one.
+#[derive(Debug, Clone)]
+pub struct PastBooking {
+    pub call_id: Uuid,
+    pub practice: usize,
+    pub person: usize,
+    pub starts_at: DateTime<Utc>,
+}
+
+/// Past bookings per person (on different days of the last 60).
+pub const PAST_BOOKINGS_PER_PERSON: usize = 2;
+
 /// Everything one scale generates.
 pub struct Dataset {
     pub scale: Scale,
@@ -133,6 +146,7 @@ pub struct Dataset {
     pub practices: Vec<Practice>,
     pub people: Vec<Person>,
     pub calls: Vec<Call>,
+    pub history: Vec<PastBooking>,
 }
 
 pub const HORIZON_DAYS: i64 = 14;
@@ -250,7 +264,22 @@ impl Generator {
             })
             .collect();
         let calls: Vec<Call> = (0..scale.open_calls).map(|_| self.call(&practices, now)).collect();
-        Dataset { scale, now, orgs, practices, people, calls }
+        // After everything else, so the rest of the dataset stays as it was.
+        let morning = now.duration_trunc(Duration::days(1)).unwrap_or(now) + Duration::hours(7);
+        let mut history = Vec::with_capacity(people.len() * PAST_BOOKINGS_PER_PERSON);
+        for person in 0..people.len() {
+            for k in 0..PAST_BOOKINGS_PER_PERSON as i64 {
+                // Day ranges per k do not overlap: no person is booked twice at once.
+                let days_ago = 2 + k * 30 + self.rng.gen_range(0..28);
+                history.push(PastBooking {
+                    call_id: self.uuid(),
+                    practice: self.rng.gen_range(0..practices.len()),
+                    person,
+                    starts_at: morning - Duration::days(days_ago),
+                });
+            }
+        }
+        Dataset { scale, now, orgs, practices, people, calls, history }
     }
 
     /// A call of 4 hours within the horizon at a random practice; one in
@@ -419,6 +448,49 @@ impl Dataset {
                 ts(self.now)
             );
         }
+        s.push_str(
+            "\\.\nCOPY shifts (id, org_id, practice_id, created_by, profession, kind, starts_at, ends_at, \
+             location_practice_id, latitude, longitude, rate_cents, engagement_type, status, released_tier, \
+             published_at, booked_slots) FROM stdin;\n",
+        );
+        for b in &self.history {
+            let p = &self.practices[b.practice];
+            let _ = writeln!(
+                s,
+                "{}\t{}\t{}\t{}\t{}\tday_cover\t{}\t{}\t{}\t{}\t{}\t9000\tfreelance\tfilled\t3\t{}\t1",
+                b.call_id,
+                self.orgs[p.org].id,
+                p.id,
+                p.manager,
+                self.people[b.person].profession,
+                ts(b.starts_at),
+                ts(b.starts_at + Duration::hours(4)),
+                p.id,
+                p.lat,
+                p.lon,
+                ts(b.starts_at - Duration::days(3)),
+            );
+        }
+        s.push_str(
+            "\\.\nCOPY bookings (shift_id, slot, user_id, org_id, practice_id, during, engagement_type, rate_cents, \
+             source, created_at, hours_reminded_at) FROM stdin;\n",
+        );
+        for b in &self.history {
+            let p = &self.practices[b.practice];
+            let _ = writeln!(
+                s,
+                // Reminded to submit hours long ago (the hours job skips them).
+                "{}\t1\t{}\t{}\t{}\t[{},{})\tfreelance\t9000\taccept\t{}\t{}",
+                b.call_id,
+                self.people[b.person].id,
+                self.orgs[p.org].id,
+                p.id,
+                ts(b.starts_at),
+                ts(b.starts_at + Duration::hours(4)),
+                ts(b.starts_at - Duration::days(2)),
+                ts(b.starts_at + Duration::hours(5)),
+            );
+        }
         s.push_str("\\.\nCOMMIT;\nANALYZE;\n");
         s
     }
@@ -511,6 +583,8 @@ mod tests {
         assert_eq!(block("users"), 60);
         assert_eq!(block("worker_profiles"), 50);
         assert_eq!(block("shifts"), 20);
+        assert_eq!(block("bookings"), 50 * PAST_BOOKINGS_PER_PERSON);
+        assert!(d.history.iter().all(|b| b.starts_at + Duration::hours(4) < d.now));
         assert_eq!(block("availability"), d.people.iter().map(|p| p.windows.len()).sum::<usize>());
         assert!(script.starts_with("BEGIN;") && script.contains("COMMIT;"));
     }

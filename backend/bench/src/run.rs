@@ -162,11 +162,12 @@ async fn run_scales(ctx: &mut Ctx, scale: Scale, opts: &Opts) -> anyhow::Result<
         "Data",
         &format!("{} scale loaded with COPY", scale.name),
         format!(
-            "{} people, {} practices, {} open calls, {} availability windows in {:.1} s",
+            "{} people, {} practices, {} open calls, {} availability windows, {} past bookings in {:.1} s",
             env.data.people.len(),
             env.data.practices.len(),
             env.data.calls.len(),
             env.data.people.iter().map(|p| p.windows.len()).sum::<usize>(),
+            env.data.history.len(),
             loaded_in.as_secs_f64()
         ),
     );
@@ -180,9 +181,10 @@ async fn run_scales(ctx: &mut Ctx, scale: Scale, opts: &Opts) -> anyhow::Result<
             "Data",
             "headroom scale loaded with COPY",
             format!(
-                "{} people, {} open calls in {:.1} s",
+                "{} people, {} open calls, {} past bookings in {:.1} s",
                 henv.data.people.len(),
                 henv.data.calls.len(),
+                henv.data.history.len(),
                 loaded_in.as_secs_f64()
             ),
         );
