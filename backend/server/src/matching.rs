@@ -61,6 +61,10 @@ impl LiveIndex {
         on_index!(self, i => i.upsert_worker(worker).await)
     }
 
+    async fn worker(&self, id: Uuid) -> Result<Option<pb_domain::matching::Candidate>, IndexError> {
+        on_index!(self, i => i.worker(id).await)
+    }
+
     async fn remove(&self, id: Uuid) -> Result<(), IndexError> {
         on_index!(self, i => i.remove_worker(id).await)
     }
@@ -289,15 +293,7 @@ pub async fn worker_facts_and_names(
 }
 
 /// Practice managers of a practice: they hear about candidates.
-pub async fn practice_managers(conn: &mut AsyncPgConnection, practice_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
-    use pb_store::schema::memberships;
-    Ok(memberships::table
-        .filter(memberships::practice_id.eq(practice_id))
-        .filter(memberships::role.eq("practice_manager"))
-        .select(memberships::user_id)
-        .load(conn)
-        .await?)
-}
+pub use pb_store::orgs::practice_managers;
 
 /// A short summary of a call for event payloads.
 pub fn call_summary(s: &Shift) -> serde_json::Value {
@@ -441,7 +437,7 @@ async fn offer_matched(state: &AppState, s: &Shift, ctx: &CallContext) -> Result
 /// Tell everyone holding an offer for this call that it is gone (filled,
 /// cancelled or expired). Runs inside the caller's transaction; returns who
 /// must be poked after commit.
-pub async fn withdraw_offers(conn: &mut AsyncPgConnection, s: &Shift, reason: &str) -> Result<Vec<Uuid>, StoreError> {
+pub async fn withdraw_offers(conn: &AsyncPgConnection, s: &Shift, reason: &str) -> Result<Vec<Uuid>, StoreError> {
     let holders = shifts::withdraw_offers(conn, s.id).await?;
     let payload = json!({ "shift_id": s.id, "reason": reason });
     events::append_many(conn, &holders, "offer_withdrawn", Some(s.id), payload).await?;
@@ -736,6 +732,34 @@ pub async fn refresh_in_background(state: &AppState, user_id: Uuid, kind: Kind) 
         tracing::warn!(error = %e, "could not re-index a person after a change");
     }
     state.refresher.schedule(user_id, kind);
+}
+
+/// After a committed booking of a person for `window`: their index entry
+/// gains the window at once, without a read (the rest of the entry did not
+/// change), and the background re-match re-reads them from Postgres as
+/// after any change (see [`refresh_in_background`]). A person not in the
+/// index, or an index that cannot say, is re-read now instead.
+///
+/// Two bookings of one person committed at the same moment can each write
+/// the entry back without the other's window; the re-match that follows
+/// each corrects it, and until then the database still refuses a booking
+/// that overlaps (`worker_already_booked`).
+pub async fn booked_in_background(state: &AppState, user_id: Uuid, window: TimeWindow) {
+    let added = async {
+        let Some(mut me) = state.index.worker(user_id).await? else { return Ok(false) };
+        if !me.booked.contains(&window) {
+            me.booked.push(window);
+        }
+        state.index.upsert(me).await?;
+        Ok::<_, IndexError>(true)
+    }
+    .await;
+    if !matches!(added, Ok(true)) {
+        if let Err(e) = reindex(state, user_id).await {
+            tracing::warn!(error = %e, "could not re-index a person after a booking");
+        }
+    }
+    state.refresher.schedule(user_id, Kind::Narrowed);
 }
 
 /// Re-read one person from Postgres into the live index (or take them out of

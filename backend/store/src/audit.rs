@@ -43,7 +43,7 @@ impl NewAuditEntry {
 }
 
 #[tracing::instrument(skip_all, fields(action = entry.action))]
-pub async fn record(conn: &mut AsyncPgConnection, entry: NewAuditEntry) -> Result<(), StoreError> {
+pub async fn record(conn: &AsyncPgConnection, entry: NewAuditEntry) -> Result<(), StoreError> {
     record_many(conn, &[entry]).await
 }
 
@@ -51,7 +51,7 @@ pub async fn record(conn: &mut AsyncPgConnection, entry: NewAuditEntry) -> Resul
 /// One fixed text whatever the number of rows, so it stays a prepared
 /// statement (a `VALUES` list would be a new statement per length).
 #[tracing::instrument(skip_all, fields(entries = entries.len()))]
-pub async fn record_many(conn: &mut AsyncPgConnection, entries: &[NewAuditEntry]) -> Result<(), StoreError> {
+pub async fn record_many(conn: &AsyncPgConnection, entries: &[NewAuditEntry]) -> Result<(), StoreError> {
     use diesel::sql_types::{Array, Jsonb, Nullable, Text, Uuid as SqlUuid};
     if entries.is_empty() {
         return Ok(());
@@ -72,7 +72,7 @@ pub async fn record_many(conn: &mut AsyncPgConnection, entries: &[NewAuditEntry]
     .bind::<Array<Nullable<SqlUuid>>, _>(ids(|e| e.agreement_id))
     .bind::<Array<Text>, _>(entries.iter().map(|e| if e.allowed { "allowed" } else { "denied" }).collect::<Vec<_>>())
     .bind::<Array<Jsonb>, _>(entries.iter().map(|e| &e.detail).collect::<Vec<_>>())
-    .execute(conn)
+    .execute(&mut &*conn)
     .await?;
     Ok(())
 }

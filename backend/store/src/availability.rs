@@ -97,7 +97,7 @@ pub async fn delete(conn: &mut AsyncPgConnection, id: Uuid) -> Result<bool, Stor
 /// not ended, and weekly patterns still valid), with their exception dates.
 #[tracing::instrument(skip_all)]
 pub async fn of_users(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     user_ids: &[Uuid],
     now: DateTime<Utc>,
 ) -> Result<Vec<(Availability, Vec<NaiveDate>)>, StoreError> {
@@ -111,7 +111,7 @@ pub async fn of_users(
         ))
         .order((availability::user_id, availability::created_at))
         .select(Availability::as_select())
-        .load(conn)
+        .load(&mut &*conn)
         .await?;
     let ids: Vec<Uuid> = rows.iter().filter(|r| r.kind == "weekly").map(|r| r.id).collect();
     let exceptions: Vec<(Uuid, NaiveDate)> = if ids.is_empty() {
@@ -120,7 +120,7 @@ pub async fn of_users(
         availability_exceptions::table
             .filter(availability_exceptions::availability_id.eq_any(ids))
             .select((availability_exceptions::availability_id, availability_exceptions::on_date))
-            .load(conn)
+            .load(&mut &*conn)
             .await?
     };
     Ok(rows

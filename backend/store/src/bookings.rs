@@ -192,7 +192,7 @@ pub type BookedWindow = (Uuid, DateTime<Utc>, DateTime<Utc>);
 /// "already booked" and rest-time rules).
 #[tracing::instrument(skip_all)]
 pub async fn confirmed_windows(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     user_ids: &[Uuid],
     from: DateTime<Utc>,
 ) -> Result<Vec<BookedWindow>, StoreError> {
@@ -211,7 +211,7 @@ pub async fn confirmed_windows(
     )
     .bind::<diesel::sql_types::Array<SqlUuid>, _>(user_ids)
     .bind::<Timestamptz, _>(from)
-    .load(conn)
+    .load(&mut &*conn)
     .await?;
     Ok(rows.into_iter().map(|r| (r.user_id, r.starts_at, r.ends_at)).collect())
 }

@@ -50,25 +50,27 @@ pub async fn load(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let orgs: Vec<(Uuid, Option<Uuid>)> = memberships::table
+    // The rest depends only on who: one round trip (diesel-async pipelines
+    // queries issued together on one connection).
+    let conn: &AsyncPgConnection = conn;
+    let orgs = memberships::table
         .filter(memberships::user_id.eq_any(ids.clone()))
         .filter(memberships::role.eq("worker"))
         .select((memberships::user_id, memberships::org_id))
-        .load(conn)
-        .await?;
-    let regs: Vec<Registration> = registrations::table
+        .load::<(Uuid, Option<Uuid>)>(&mut &*conn);
+    let regs = registrations::table
         .filter(registrations::user_id.eq_any(ids.clone()))
         .select(Registration::as_select())
-        .load(conn)
-        .await?;
-    let worker_blocks: Vec<(Uuid, Uuid)> = blocks::table
+        .load::<Registration>(&mut &*conn);
+    let worker_blocks = blocks::table
         .filter(blocks::user_id.eq_any(ids.clone()))
         .filter(blocks::blocked_by.eq("worker"))
         .select((blocks::user_id, blocks::practice_id))
-        .load(conn)
-        .await?;
-    let avail = of_users(conn, &ids, now).await?;
-    let booked = crate::bookings::confirmed_windows(conn, &ids, now - Duration::days(1)).await?;
+        .load::<(Uuid, Uuid)>(&mut &*conn);
+    let avail = of_users(conn, &ids, now);
+    let booked = crate::bookings::confirmed_windows(conn, &ids, now - Duration::days(1));
+    let (orgs, regs, worker_blocks, avail, booked) = futures_util::join!(orgs, regs, worker_blocks, avail, booked);
+    let (orgs, regs, worker_blocks, avail, booked) = (orgs?, regs?, worker_blocks?, avail?, booked?);
     // Group once: per-person scans over all rows would be quadratic at national scale.
     let mut orgs_of: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
     for (u, o) in orgs {

@@ -173,7 +173,7 @@ pub async fn append(
 /// of `recipients`.
 #[tracing::instrument(skip_all, fields(recipients = recipients.len()))]
 pub async fn append_many(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     recipients: &[Uuid],
     kind: &str,
     shift_id: Option<Uuid>,
@@ -190,7 +190,7 @@ pub async fn append_many(
     .bind::<Text, _>(kind)
     .bind::<Nullable<diesel::sql_types::Uuid>, _>(shift_id)
     .bind::<Jsonb, _>(payload)
-    .execute(conn)
+    .execute(&mut &*conn)
     .await?)
 }
 

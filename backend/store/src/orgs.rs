@@ -6,7 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 
 use crate::models::{to_array, Hagro, NewPractice, Organisation, Practice, SharingAgreementRow};
-use crate::schema::{hagros, organisations, practices, sharing_agreements};
+use crate::schema::{hagros, memberships, organisations, practices, sharing_agreements};
 use crate::StoreError;
 
 #[tracing::instrument(skip_all)]
@@ -134,4 +134,31 @@ pub async fn insert_practice(conn: &mut AsyncPgConnection, new: &NewPractice) ->
 #[tracing::instrument(skip_all)]
 pub async fn practice_names(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<Vec<(Uuid, String)>, StoreError> {
     Ok(practices::table.filter(practices::id.eq_any(ids)).select((practices::id, practices::name)).load(conn).await?)
+}
+
+/// The practice managers of a practice, by id (they hear of its bookings
+/// and applications). Uses `memberships_practice_role_idx`.
+#[tracing::instrument(skip_all)]
+pub async fn practice_managers(conn: &AsyncPgConnection, practice_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    Ok(memberships::table
+        .filter(memberships::practice_id.eq(practice_id))
+        .filter(memberships::role.eq("practice_manager"))
+        .select(memberships::user_id)
+        .distinct()
+        .order(memberships::user_id)
+        .load(&mut &*conn)
+        .await?)
+}
+
+/// The coordinators of an organisation, by id. Uses `memberships_org_role_idx`.
+#[tracing::instrument(skip_all)]
+pub async fn coordinators(conn: &mut AsyncPgConnection, org_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+    Ok(memberships::table
+        .filter(memberships::org_id.eq(org_id))
+        .filter(memberships::role.eq("coordinator"))
+        .select(memberships::user_id)
+        .distinct()
+        .order(memberships::user_id)
+        .load(conn)
+        .await?)
 }

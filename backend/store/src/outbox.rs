@@ -37,7 +37,7 @@ fn interval(d: Duration) -> diesel::data_types::PgInterval {
 /// with the same key is silently not added; returns whether this one was.
 #[tracing::instrument(skip_all, fields(kind))]
 pub async fn insert(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     id: Uuid,
     kind: &str,
     payload: &serde_json::Value,
@@ -56,7 +56,7 @@ pub async fn insert(
         .bind::<Text, _>(kind)
         .bind::<Jsonb, _>(payload)
         .bind::<Nullable<Text>, _>(dedupe_key)
-        .execute(conn)
+        .execute(&mut &*conn)
         .await?;
     Ok(n == 1)
 }

@@ -48,8 +48,8 @@ pub async fn insert(conn: &mut AsyncPgConnection, shift: &Shift) -> Result<Shift
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Shift, StoreError> {
-    Ok(shifts::table.find(id).select(Shift::as_select()).first(conn).await?)
+pub async fn find(conn: &AsyncPgConnection, id: Uuid) -> Result<Shift, StoreError> {
+    Ok(shifts::table.find(id).select(Shift::as_select()).first(&mut &*conn).await?)
 }
 
 /// Lock a call for a state change in this transaction.
@@ -266,13 +266,13 @@ pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<Vec
 
 /// Withdraw every live offer of a call; returns who had one.
 #[tracing::instrument(skip_all)]
-pub async fn withdraw_offers(conn: &mut AsyncPgConnection, shift_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+pub async fn withdraw_offers(conn: &AsyncPgConnection, shift_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
     Ok(diesel::update(
         shift_offers::table.filter(shift_offers::shift_id.eq(shift_id)).filter(shift_offers::withdrawn_at.is_null()),
     )
     .set(shift_offers::withdrawn_at.eq(crate::db_now()))
     .returning(shift_offers::user_id)
-    .get_results(conn)
+    .get_results(&mut &*conn)
     .await?)
 }
 
@@ -300,7 +300,7 @@ pub async fn live_offers_of_user(conn: &mut AsyncPgConnection, user_id: Uuid) ->
 
 /// Withdraw one person's live offer for a call; `true` if there was one.
 #[tracing::instrument(skip_all)]
-pub async fn withdraw_offer(conn: &mut AsyncPgConnection, shift_id: Uuid, user_id: Uuid) -> Result<bool, StoreError> {
+pub async fn withdraw_offer(conn: &AsyncPgConnection, shift_id: Uuid, user_id: Uuid) -> Result<bool, StoreError> {
     let n = diesel::update(
         shift_offers::table
             .filter(shift_offers::shift_id.eq(shift_id))
@@ -308,23 +308,19 @@ pub async fn withdraw_offer(conn: &mut AsyncPgConnection, shift_id: Uuid, user_i
             .filter(shift_offers::withdrawn_at.is_null()),
     )
     .set(shift_offers::withdrawn_at.eq(crate::db_now()))
-    .execute(conn)
+    .execute(&mut &*conn)
     .await?;
     Ok(n == 1)
 }
 
 /// A person's offer for a call, live or withdrawn.
 #[tracing::instrument(skip_all)]
-pub async fn offer_of(
-    conn: &mut AsyncPgConnection,
-    shift_id: Uuid,
-    user_id: Uuid,
-) -> Result<Option<Offer>, StoreError> {
+pub async fn offer_of(conn: &AsyncPgConnection, shift_id: Uuid, user_id: Uuid) -> Result<Option<Offer>, StoreError> {
     Ok(shift_offers::table
         .filter(shift_offers::shift_id.eq(shift_id))
         .filter(shift_offers::user_id.eq(user_id))
         .select(Offer::as_select())
-        .first(conn)
+        .first(&mut &*conn)
         .await
         .optional()?)
 }

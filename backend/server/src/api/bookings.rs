@@ -128,32 +128,54 @@ async fn book(
     actor: Uuid,
 ) -> ApiResult<(Booking, Vec<Uuid>)> {
     let booking = bookings::take_slot(c, shift_id, user_id, source).await?.ok_or_else(no_longer_open)?;
-    let shift = shifts::find(c, shift_id).await?;
-    // The booked person's own offer is done; it is not "withdrawn" for them.
-    shifts::withdraw_offer(c, shift_id, user_id).await?;
+    // One round trip: the call as the booking left it, the booked person's
+    // own offer done (it is not "withdrawn" for them), the managers told.
+    let (shift, own_offer, managers) = {
+        let conn: &AsyncPgConnection = c;
+        futures_util::join!(
+            shifts::find(conn, shift_id),
+            shifts::withdraw_offer(conn, shift_id, user_id),
+            matching::practice_managers(conn, booking.practice_id)
+        )
+    };
+    let shift = shift?;
+    own_offer?;
     // The booked person first, then the practice's managers: one insert.
     let mut recipients = vec![user_id];
-    recipients.extend(matching::practice_managers(c, shift.practice_id).await?);
+    recipients.extend(managers?);
     let payload = json!({ "booking_id": booking.id, "shift_id": shift_id, "user_id": user_id, "slot": booking.slot,
         "starts_at": booking.starts_at, "ends_at": booking.ends_at });
-    events::append_many(c, &recipients, "booking_confirmed", Some(shift_id), payload).await?;
-    crate::notify::enqueue(c, crate::notify::Notification::BookingConfirmed { booking_id: booking.id }).await?;
-    if shift.status == "filled" {
-        recipients.extend(matching::withdraw_offers(c, &shift, "filled").await?);
-    }
-    audit::record(
-        c,
-        NewAuditEntry {
-            action: "booking.created",
-            subject_user_id: Some(user_id),
-            actor_user_id: Some(actor),
-            on_behalf_of_org_id: Some(shift.org_id),
-            agreement_id: None,
-            allowed: true,
-            detail: json!({ "booking_id": booking.id, "shift_id": shift_id, "source": source }),
-        },
-    )
-    .await?;
+    // The writes depend on nothing but the booking: one round trip (the
+    // events keep this order in the log).
+    let conn: &AsyncPgConnection = c;
+    let filled = async {
+        if shift.status == "filled" {
+            matching::withdraw_offers(conn, &shift, "filled").await
+        } else {
+            Ok(Vec::new())
+        }
+    };
+    let (confirmed, mail, withdrawn, audited) = futures_util::join!(
+        events::append_many(conn, &recipients, "booking_confirmed", Some(shift_id), payload),
+        crate::notify::enqueue(conn, crate::notify::Notification::BookingConfirmed { booking_id: booking.id }),
+        filled,
+        audit::record(
+            conn,
+            NewAuditEntry {
+                action: "booking.created",
+                subject_user_id: Some(user_id),
+                actor_user_id: Some(actor),
+                on_behalf_of_org_id: Some(shift.org_id),
+                agreement_id: None,
+                allowed: true,
+                detail: json!({ "booking_id": booking.id, "shift_id": shift_id, "source": source }),
+            },
+        )
+    );
+    confirmed?;
+    mail?;
+    audited?;
+    recipients.extend(withdrawn?);
     Ok((booking, recipients))
 }
 
@@ -188,17 +210,27 @@ async fn accept_work(
     let outcome = state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
-            let Some(offer) = shifts::offer_of(c, shift_id, user.id).await? else {
+            // The offer, the call and how the practice books: one round trip.
+            let (offer, shift, instant_tier) = {
+                let conn: &AsyncPgConnection = c;
+                futures_util::join!(
+                    shifts::offer_of(conn, shift_id, user.id),
+                    shifts::find(conn, shift_id),
+                    instant_tier(conn, shift_id)
+                )
+            };
+            let Some(offer) = offer? else {
                 // Never offered: the call is not visible to this person.
                 return Err(ApiError::not_found());
             };
+            // Offered, so the call and its practice exist.
+            let shift = shift?;
             if offer.withdrawn_at.is_some() {
                 // They knew the call; say why it is gone.
                 let mine = bookings::list(c, &BookingQuery::Shift(shift_id), None, false, 50).await?;
                 if mine.iter().any(|b| b.user_id == user.id) {
                     return Err(ApiError::conflict("already_booked", "You already have this call"));
                 }
-                let shift = shifts::find(c, shift_id).await?;
                 if shift.status != "open" {
                     return Err(no_longer_open());
                 }
@@ -209,21 +241,21 @@ async fn accept_work(
                 }
                 return Err(ApiError::conflict("offer_withdrawn", "This offer was withdrawn"));
             }
-            let shift = shifts::find(c, shift_id).await?;
             if shift.status != "open" {
                 return Err(no_longer_open());
             }
-            let instant = offer.tier == 0 || offer.tier <= instant_tier(c, shift.practice_id).await?;
+            let instant = offer.tier == 0 || offer.tier <= instant_tier?;
             if instant {
                 let source = if offer.tier == 0 { "invitation" } else { "accept" };
                 let (b, recipients) = book(c, shift_id, user.id, source, user.id).await?;
+                let window = booked_window(&b)?;
                 let body = idempotency::to_json(&AcceptResponse {
                     outcome: "booked",
                     booking: Some(b.into()),
                     application: None,
                 })?;
                 reservation.complete(c, StatusCode::CREATED, &body).await?;
-                return Ok(((StatusCode::CREATED, body), recipients));
+                return Ok(((StatusCode::CREATED, body), recipients, Some(window)));
             }
             let (application, new) = bookings::apply(c, shift_id, user.id, shift.org_id).await?;
             let mut recipients = Vec::new();
@@ -239,22 +271,33 @@ async fn accept_work(
                 application: Some(application.into()),
             })?;
             reservation.complete(c, StatusCode::ACCEPTED, &body).await?;
-            Ok(((StatusCode::ACCEPTED, body), recipients))
+            Ok(((StatusCode::ACCEPTED, body), recipients, None))
         })
         .await?;
-    let (answer, recipients) = outcome;
+    let (answer, recipients, booked) = outcome;
     crate::realtime::notify(state, recipients).await;
-    if answer.0 == StatusCode::CREATED {
-        matching::refresh_in_background(state, user.id, matching::Kind::Narrowed).await;
+    if let Some(window) = booked {
+        matching::booked_in_background(state, user.id, window).await;
     }
     Ok(answer)
 }
 
-async fn instant_tier(c: &mut AsyncPgConnection, practice_id: Uuid) -> ApiResult<i16> {
+/// The time a booking holds its person.
+fn booked_window(b: &Booking) -> ApiResult<pb_domain::TimeWindow> {
+    pb_domain::TimeWindow::new(b.starts_at, b.ends_at).map_err(ApiError::internal)
+}
+
+/// Up to which tier the practice of a call books at once (an accept from a
+/// later tier is an application).
+async fn instant_tier(c: &AsyncPgConnection, shift_id: Uuid) -> Result<i16, pb_store::StoreError> {
     use diesel::prelude::*;
     use diesel_async::RunQueryDsl;
-    use pb_store::schema::practices;
-    Ok(practices::table.find(practice_id).select(practices::instant_booking_tier).first(c).await?)
+    use pb_store::schema::{practices, shifts};
+    Ok(practices::table
+        .filter(practices::id.nullable().eq(shifts::table.find(shift_id).select(shifts::practice_id).single_value()))
+        .select(practices::instant_booking_tier)
+        .first(&mut &*c)
+        .await?)
 }
 
 /// Load a call for its practice's staff (managers, the RHO's coordinators); others 404.
@@ -350,7 +393,7 @@ async fn confirm_work(
         .await?;
     let (booking, body) = booking;
     crate::realtime::notify(state, recipients).await;
-    matching::refresh_in_background(state, booking.user_id, matching::Kind::Narrowed).await;
+    matching::booked_in_background(state, booking.user_id, booked_window(&booking)?).await;
     Ok((StatusCode::CREATED, body))
 }
 

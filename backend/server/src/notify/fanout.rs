@@ -13,6 +13,7 @@ use chrono_tz::Europe::Amsterdam;
 use diesel::sql_types::{Array, Bool, Int4, Nullable, Text, Timestamptz};
 use diesel::QueryableByName;
 use diesel_async::RunQueryDsl;
+use pb_store::orgs::{coordinators, practice_managers};
 use pb_store::outbox::{self, status, NewDelivery, OutboxRow};
 use pb_store::{notification_prefs, AsyncPgConnection, StoreError};
 use std::collections::HashMap;
@@ -215,38 +216,6 @@ pub async fn bookings_of(
         }
     }
     Ok(out)
-}
-
-/// The people holding one membership role in an organisation or practice.
-async fn members(
-    c: &mut AsyncPgConnection,
-    role: &str,
-    org: Option<Uuid>,
-    practice: Option<Uuid>,
-) -> Result<Vec<Uuid>, StoreError> {
-    #[derive(QueryableByName)]
-    struct U {
-        #[diesel(sql_type = SqlUuid)]
-        user_id: Uuid,
-    }
-    let rows: Vec<U> = pb_store::prepared(
-        "SELECT DISTINCT user_id FROM memberships WHERE role = $1 AND ($2::uuid IS NULL OR org_id = $2) \
-         AND ($3::uuid IS NULL OR practice_id = $3) ORDER BY user_id",
-    )
-    .bind::<Text, _>(role)
-    .bind::<Nullable<SqlUuid>, _>(org)
-    .bind::<Nullable<SqlUuid>, _>(practice)
-    .load(c)
-    .await?;
-    Ok(rows.into_iter().map(|r| r.user_id).collect())
-}
-
-pub async fn practice_managers(c: &mut AsyncPgConnection, practice: Uuid) -> Result<Vec<Uuid>, StoreError> {
-    members(c, "practice_manager", None, Some(practice)).await
-}
-
-pub async fn coordinators(c: &mut AsyncPgConnection, org: Uuid) -> Result<Vec<Uuid>, StoreError> {
-    members(c, "coordinator", Some(org), None).await
 }
 
 /// The organisations a person coordinates.

@@ -131,7 +131,7 @@ impl Notification {
 /// rolled back with the change. Works in any stated scope (user or system).
 /// Returns the outbox id, or `None` when nothing was written (no recipients,
 /// or a once-only event that was announced before).
-pub async fn enqueue(conn: &mut AsyncPgConnection, n: Notification) -> Result<Option<Uuid>, StoreError> {
+pub async fn enqueue(conn: &AsyncPgConnection, n: Notification) -> Result<Option<Uuid>, StoreError> {
     if n.is_empty() {
         return Ok(None);
     }
