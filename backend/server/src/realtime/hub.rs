@@ -50,11 +50,12 @@ impl Default for HubSettings {
     }
 }
 
-/// One event, serialised once for every connection of its recipient.
+/// One event, serialised once for every connection of its recipient. The
+/// text is reference-counted: sending it to a connection copies nothing.
 #[derive(Debug)]
 pub struct Frame {
     pub cursor: Cursor,
-    pub json: String,
+    pub json: bytestring::ByteString,
 }
 
 #[derive(Serialize)]
@@ -78,7 +79,7 @@ impl Frame {
             payload: &row.payload,
             created_at: row.created_at,
         };
-        Frame { cursor: row.cursor, json: serde_json::to_string(&message).unwrap_or_default() }
+        Frame { cursor: row.cursor, json: serde_json::to_string(&message).unwrap_or_default().into() }
     }
 }
 
@@ -589,7 +590,7 @@ mod tests {
     use super::*;
 
     fn frame(id: i64) -> Arc<Frame> {
-        Arc::new(Frame { cursor: Cursor { xid: 1, id }, json: String::new() })
+        Arc::new(Frame { cursor: Cursor { xid: 1, id }, json: Default::default() })
     }
 
     #[test]

@@ -16,6 +16,7 @@
 use actix_web::http::{header, StatusCode};
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use actix_ws::{CloseCode, CloseReason, Message, MessageStream, Session};
+use bytestring::ByteString;
 use pb_store::events::{self, Cursor};
 use pb_store::{Db, Scope};
 use serde::{Deserialize, Serialize};
@@ -190,7 +191,7 @@ async fn run_connection(
 }
 
 /// Send one text frame, bounded in time, giving up when the hub kicks.
-async fn send(session: &mut Session, registration: &Registration, text: String) -> Result<(), End> {
+async fn send(session: &mut Session, registration: &Registration, text: ByteString) -> Result<(), End> {
     tokio::select! {
         sent = timeout(WRITE_TIMEOUT, session.text(text)) => match sent {
             Ok(Ok(())) => Ok(()),
@@ -208,7 +209,7 @@ async fn send_control(
     cursor: Cursor,
 ) -> Result<(), End> {
     let text = serde_json::to_string(&ControlMessage { kind, cursor: cursor.to_string() }).unwrap_or_default();
-    send(session, registration, text).await
+    send(session, registration, text.into()).await
 }
 
 async fn head(db: &Db) -> Result<Cursor, End> {
