@@ -292,9 +292,6 @@ pub async fn worker_facts_and_names(
     Ok((rows.into_iter().map(|r| (r.user_id, r.employer_practice_id, r.orgs)).collect(), names))
 }
 
-/// Practice managers of a practice: they hear about candidates.
-pub use pb_store::orgs::practice_managers;
-
 /// A short summary of a call for event payloads.
 pub fn call_summary(s: &Shift) -> serde_json::Value {
     json!({
@@ -393,7 +390,7 @@ async fn record_and_announce(
                 })
                 .collect();
             events::append_rows(c, &rows).await?;
-            let managers = practice_managers(c, current.practice_id).await?;
+            let managers = orgs::practice_managers(c, current.practice_id).await?;
             let payload = json!({ "shift_id": shift_id, "new_candidates": new.len(), "tier": current.released_tier });
             events::append_many(c, &managers, "candidates", Some(shift_id), payload).await?;
             crate::notify::enqueue(c, crate::notify::Notification::CallOffered { shift_id, user_ids: new.clone() })

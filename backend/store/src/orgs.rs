@@ -152,13 +152,13 @@ pub async fn practice_managers(conn: &AsyncPgConnection, practice_id: Uuid) -> R
 
 /// The coordinators of an organisation, by id. Uses `memberships_org_role_idx`.
 #[tracing::instrument(skip_all)]
-pub async fn coordinators(conn: &mut AsyncPgConnection, org_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
+pub async fn coordinators(conn: &AsyncPgConnection, org_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
     Ok(memberships::table
         .filter(memberships::org_id.eq(org_id))
         .filter(memberships::role.eq("coordinator"))
         .select(memberships::user_id)
         .distinct()
         .order(memberships::user_id)
-        .load(conn)
+        .load(&mut &*conn)
         .await?)
 }

@@ -11,7 +11,7 @@ use chrono_tz::Europe::Amsterdam;
 use pb_store::audit::{self, NewAuditEntry};
 use pb_store::bookings::{self, Booking, BookingQuery};
 use pb_store::shifts::{self, Shift};
-use pb_store::{events, AsyncPgConnection, Scope};
+use pb_store::{events, orgs, AsyncPgConnection, Scope};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -135,7 +135,7 @@ async fn book(
         futures_util::join!(
             shifts::find(conn, shift_id),
             shifts::withdraw_offer(conn, shift_id, user_id),
-            matching::practice_managers(conn, booking.practice_id)
+            orgs::practice_managers(conn, booking.practice_id)
         )
     };
     let shift = shift?;
@@ -260,7 +260,7 @@ async fn accept_work(
             let (application, new) = bookings::apply(c, shift_id, user.id, shift.org_id).await?;
             let mut recipients = Vec::new();
             if new {
-                let managers = matching::practice_managers(c, shift.practice_id).await?;
+                let managers = orgs::practice_managers(c, shift.practice_id).await?;
                 let payload = json!({ "application_id": application.id, "shift_id": shift_id, "user_id": user.id });
                 events::append_many(c, &managers, "application", Some(shift_id), payload).await?;
                 recipients = managers;
@@ -582,7 +582,7 @@ pub async fn cancel_booking(
             // People whose offer was withdrawn when the call filled may be offered it again.
             clear_withdrawn_offers(c, b.shift_id).await?;
             let shift = shifts::find(c, b.shift_id).await?;
-            let mut recipients = matching::practice_managers(c, shift.practice_id).await?;
+            let mut recipients = orgs::practice_managers(c, shift.practice_id).await?;
             recipients.push(b.user_id);
             let payload =
                 json!({ "booking_id": id, "shift_id": b.shift_id, "cancelled_by": by, "reason": reason, "late": late });

@@ -324,9 +324,9 @@ async fn with_names(c: &mut AsyncPgConnection, mut v: SecondmentView) -> ApiResu
 /// both RHOs' coordinators.
 async fn people_involved(c: &mut AsyncPgConnection, s: &Secondment) -> ApiResult<Vec<Uuid>> {
     let mut out = vec![s.user_id];
-    out.extend(matching::practice_managers(c, s.borrowing_practice_id).await?);
+    out.extend(orgs::practice_managers(c, s.borrowing_practice_id).await?);
     if let Some(p) = s.lending_practice_id {
-        out.extend(matching::practice_managers(c, p).await?);
+        out.extend(orgs::practice_managers(c, p).await?);
     }
     out.extend(store::coordinators_of(c, s.org_id).await?);
     if s.lending_org_id != s.org_id {
@@ -367,9 +367,9 @@ async fn announce(
 async fn mail_pending(c: &mut AsyncPgConnection, s: &Secondment) -> ApiResult<()> {
     use crate::notify::{enqueue, Notification};
     let mut approvers = vec![s.user_id];
-    approvers.extend(matching::practice_managers(c, s.borrowing_practice_id).await?);
+    approvers.extend(orgs::practice_managers(c, s.borrowing_practice_id).await?);
     match s.lending_practice_id {
-        Some(p) => approvers.extend(matching::practice_managers(c, p).await?),
+        Some(p) => approvers.extend(orgs::practice_managers(c, p).await?),
         None => approvers.extend(store::coordinators_of(c, s.lending_org_id).await?),
     }
     approvers.sort();
