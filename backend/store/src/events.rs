@@ -32,7 +32,10 @@
 //! row-level security limits a user-scoped transaction to its own events.
 //!
 //! `xid8` has no diesel type with values, so these queries are plain SQL with
-//! binds, moving xids as text.
+//! binds, moving xids as text. They select `xid::text AS xid`, and an
+//! `ORDER BY xid` would sort by that output column, the text: "100000"
+//! before "99999", and through a sort of every row after the cursor instead
+//! of a walk down the `(xid, id)` index. So they order by `events.xid`.
 
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{Array, BigInt, Bool, Interval, Jsonb, Nullable, Text, Timestamptz};
@@ -244,7 +247,7 @@ pub async fn read_after(
          WHERE recipient_user_id = $1 \
            AND (xid, id) > (CAST($2 AS xid8), $3) \
            AND xid < pg_snapshot_xmin(pg_current_snapshot()) \
-         ORDER BY xid, id LIMIT $4",
+         ORDER BY events.xid, events.id LIMIT $4",
     )
     .bind::<diesel::sql_types::Uuid, _>(recipient)
     .bind::<Text, _>(after.xid.to_string())
@@ -288,7 +291,7 @@ pub async fn read_log(conn: &mut AsyncPgConnection, after: Cursor, limit: i64) -
         "SELECT xid::text AS xid, id, recipient_user_id, kind, shift_id, \
                 CASE WHEN xid < pg_snapshot_xmin(pg_current_snapshot()) THEN payload END AS payload, created_at, \
                 xid < pg_snapshot_xmin(pg_current_snapshot()) AS deliverable \
-         FROM events WHERE (xid, id) > (CAST($1 AS xid8), $2) ORDER BY xid, id LIMIT $3",
+         FROM events WHERE (xid, id) > (CAST($1 AS xid8), $2) ORDER BY events.xid, events.id LIMIT $3",
     )
     .bind::<Text, _>(after.xid.to_string())
     .bind::<BigInt, _>(after.id)
@@ -313,7 +316,7 @@ pub async fn read_log(conn: &mut AsyncPgConnection, after: Cursor, limit: i64) -
 pub async fn visible_head(conn: &mut AsyncPgConnection) -> Result<Cursor, StoreError> {
     let row: Option<RawCursor> = crate::prepared(
         "SELECT xid::text AS xid, id FROM events \
-         WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY xid DESC, id DESC LIMIT 1",
+         WHERE xid < pg_snapshot_xmin(pg_current_snapshot()) ORDER BY events.xid DESC, events.id DESC LIMIT 1",
     )
     .get_result(conn)
     .await
