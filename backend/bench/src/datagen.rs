@@ -89,7 +89,13 @@ pub const PROFESSIONS: &[(&str, u32)] = &[
 pub struct Org {
     pub id: Uuid,
     pub slug: String,
-    pub hagro_id: Uuid,
+}
+
+/// A local group of practices of one RHO that cover for each other.
+#[derive(Debug, Clone)]
+pub struct Hagro {
+    pub id: Uuid,
+    pub org: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -100,6 +106,8 @@ pub struct Practice {
     pub lon: f64,
     pub manager: Uuid,
     pub town: &'static str,
+    /// Index into [`Dataset::hagros`].
+    pub hagro: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -143,6 +151,7 @@ pub struct Dataset {
     pub scale: Scale,
     pub now: DateTime<Utc>,
     pub orgs: Vec<Org>,
+    pub hagros: Vec<Hagro>,
     pub practices: Vec<Practice>,
     pub people: Vec<Person>,
     pub calls: Vec<Call>,
@@ -239,12 +248,19 @@ impl Generator {
     pub fn generate(mut self, scale: Scale, now: DateTime<Utc>) -> Dataset {
         let orgs: Vec<Org> = RHO_CENTRES
             .iter()
-            .map(|(slug, _, _)| Org { id: self.uuid(), slug: format!("bench-{slug}"), hagro_id: self.uuid() })
+            .map(|(slug, _, _)| {
+                let org = Org { id: self.uuid(), slug: format!("bench-{slug}") };
+                // Once the id of the RHO's only HAGRO; still drawn, so the
+                // rest of the dataset stays as it was.
+                let _ = self.uuid();
+                org
+            })
             .collect();
-        let practices: Vec<Practice> = (0..scale.practices)
+        let mut practices: Vec<Practice> = (0..scale.practices)
             .map(|_| {
                 let (town, lat, lon) = self.place();
-                Practice { id: self.uuid(), org: nearest_rho(lat, lon), lat, lon, manager: self.uuid(), town: town.0 }
+                let id = self.uuid();
+                Practice { id, org: nearest_rho(lat, lon), lat, lon, manager: self.uuid(), town: town.0, hagro: 0 }
             })
             .collect();
         let people: Vec<Person> = (0..scale.people)
@@ -279,7 +295,31 @@ impl Generator {
                 });
             }
         }
-        Dataset { scale, now, orgs, practices, people, calls, history }
+        let hagros = self.hagros(orgs.len(), &mut practices);
+        Dataset { scale, now, orgs, hagros, practices, people, calls, history }
+    }
+
+    /// Each RHO's practices in HAGROs of 3 to 15 (the last of an RHO may be
+    /// smaller), neighbours by town. Drawn last, so the rest of the dataset
+    /// stays as it was.
+    fn hagros(&mut self, orgs: usize, practices: &mut [Practice]) -> Vec<Hagro> {
+        let mut hagros = Vec::new();
+        for org in 0..orgs {
+            let mut members: Vec<usize> = (0..practices.len()).filter(|&i| practices[i].org == org).collect();
+            members.sort_by(|&a, &b| {
+                practices[a].town.cmp(practices[b].town).then(practices[a].lat.total_cmp(&practices[b].lat))
+            });
+            let mut rest = &members[..];
+            while !rest.is_empty() {
+                let (group, after) = rest.split_at(self.rng.gen_range(3..=15).min(rest.len()));
+                for &i in group {
+                    practices[i].hagro = hagros.len();
+                }
+                hagros.push(Hagro { id: self.uuid(), org });
+                rest = after;
+            }
+        }
+        hagros
     }
 
     /// A call of 4 hours within the horizon at a random practice; one in
@@ -354,8 +394,9 @@ impl Dataset {
             let _ = writeln!(s, "{}\t{}\tRHO {}\tbench", o.id, o.slug, o.slug);
         }
         s.push_str("\\.\nCOPY hagros (id, org_id, name) FROM stdin;\n");
-        for o in &self.orgs {
-            let _ = writeln!(s, "{}\t{}\tHAGRO {}", o.hagro_id, o.id, o.slug);
+        for (k, h) in self.hagros.iter().enumerate() {
+            let o = &self.orgs[h.org];
+            let _ = writeln!(s, "{}\t{}\tHAGRO {} {k}", h.id, o.id, o.slug);
         }
         s.push_str(
             "\\.\nCOPY practices (id, org_id, hagro_id, kind, name, street, house_number, postcode, city, latitude, \
@@ -368,7 +409,7 @@ impl Dataset {
                 "{}\t{}\t{}\tpractice\tPraktijk {i}\tDorpsstraat\t{}\t1234 AB\t{}\t{}\t{}\t3",
                 p.id,
                 o.id,
-                o.hagro_id,
+                self.hagros[p.hagro].id,
                 i % 200 + 1,
                 p.town,
                 p.lat,
@@ -570,6 +611,21 @@ mod tests {
     }
 
     #[test]
+    fn practices_form_hagros_of_3_to_15_within_their_rho() {
+        let d = nl();
+        let mut sizes = vec![0usize; d.hagros.len()];
+        for p in &d.practices {
+            assert_eq!(d.hagros[p.hagro].org, p.org, "a HAGRO stays inside one RHO");
+            sizes[p.hagro] += 1;
+        }
+        assert!(sizes.iter().all(|&n| (1..=15).contains(&n)));
+        // Only an RHO's last group may fall short of 3.
+        assert!(sizes.iter().filter(|&&n| n < 3).count() <= d.orgs.len());
+        let mean = d.practices.len() as f64 / d.hagros.len() as f64;
+        assert!((7.0..=11.0).contains(&mean), "mean HAGRO size {mean}");
+    }
+
+    #[test]
     fn copy_script_has_one_row_per_record() {
         let scale = Scale { people: 50, practices: 10, open_calls: 20, ..REGION };
         let d = Generator::new(scale, 3, SKILLS).generate(scale, now());
@@ -582,6 +638,7 @@ mod tests {
         };
         assert_eq!(block("users"), 60);
         assert_eq!(block("worker_profiles"), 50);
+        assert_eq!(block("hagros"), d.hagros.len());
         assert_eq!(block("shifts"), 20);
         assert_eq!(block("bookings"), 50 * PAST_BOOKINGS_PER_PERSON);
         assert!(d.history.iter().all(|b| b.starts_at + Duration::hours(4) < d.now));
