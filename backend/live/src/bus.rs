@@ -106,9 +106,7 @@ impl RedisBus {
     /// Connect the publisher and start this process's subscriber; returns once
     /// the subscription is live, so every poke published afterwards arrives.
     pub async fn connect(client: redis::Client, prefix: &str) -> Result<Self, BusError> {
-        let conn = redis::aio::ConnectionManager::new(client.clone())
-            .await
-            .map_err(|e| BusError::Unavailable(e.to_string()))?;
+        let conn = crate::connect_redis(client.clone()).await.map_err(|e| BusError::Unavailable(e.to_string()))?;
         let channel = format!("{prefix}:pokes");
         let tx = broadcast::channel(1024).0;
         let (ready_tx, ready_rx) = tokio::sync::oneshot::channel();

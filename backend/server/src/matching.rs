@@ -168,12 +168,11 @@ pub async fn call_context(conn: &mut AsyncPgConnection, s: &Shift) -> Result<Cal
 
 /// The context of every call of one practice (of RHO `org_id`).
 pub async fn practice_context(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     org_id: Uuid,
     practice_id: Uuid,
 ) -> Result<CallContext, StoreError> {
     // Two independent reads, pipelined on the one connection.
-    let conn: &AsyncPgConnection = conn;
     let org_ids = [org_id];
     let (agreements, facts) = futures_util::join!(
         orgs::agreements_touching(conn, &org_ids),
@@ -258,7 +257,7 @@ pub fn tiered(s: &Shift, ctx: &CallContext, matches: Vec<Match>, facts: &[Worker
 pub type WorkerFacts = (Uuid, Option<Uuid>, Vec<Uuid>);
 
 /// What tiering needs to know about matched people.
-pub async fn worker_facts(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<Vec<WorkerFacts>, StoreError> {
+pub async fn worker_facts(conn: &AsyncPgConnection, ids: &[Uuid]) -> Result<Vec<WorkerFacts>, StoreError> {
     Ok(worker_facts_and_names(conn, ids).await?.0)
 }
 
@@ -338,9 +337,8 @@ fn same_terms(a: &Shift, b: &Shift) -> bool {
 /// Record offers and announce them, in one transaction with the call locked:
 /// nothing is offered for a call that stopped being open, or whose terms
 /// changed since `matched_against` was read (whoever changed it matches it
-/// again). The tiering facts of the matched people are read in the same
-/// transaction; only those within the released tier are offered. Returns the
-/// people newly offered, and who must be poked after commit.
+/// again). Returns the people newly offered, and who must be poked after
+/// commit.
 async fn record_and_announce(
     state: &AppState,
     matched_against: &Shift,
@@ -358,49 +356,81 @@ async fn record_and_announce(
             if current.status != "open" || !same_terms(&current, matched_against) {
                 return Ok((Vec::new(), Vec::new()));
             }
-            let ids: Vec<Uuid> = matches.iter().map(|m| m.worker_id).collect();
-            let facts = worker_facts(c, &ids).await?;
-            let released = Tier::from_level(current.released_tier).unwrap_or(Tier::Inner);
-            let offers: Vec<NewOffer> = tiered(&current, ctx, matches, &facts)
-                .iter()
-                .filter(|t| t.tier <= released)
-                .map(NewOffer::of)
-                .collect();
-            if offers.is_empty() {
-                return Ok((Vec::new(), Vec::new()));
-            }
-            let rows: Vec<(Uuid, i16, i32)> = offers
-                .iter()
-                .map(|o| (o.user_id, o.tier.level(), o.score.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32))
-                .collect();
-            let new = shifts::record_offers(c, shift_id, current.org_id, &rows).await?;
-            if new.is_empty() {
-                return Ok((Vec::new(), Vec::new()));
-            }
-            // One statement for every offer event, however many people.
-            let summary = call_summary(&current);
-            let rows: Vec<events::NewEvent> = offers
-                .iter()
-                .filter(|o| new.contains(&o.user_id))
-                .map(|o| {
-                    let mut payload = summary.clone();
-                    payload["reasons"] = o.reasons.clone();
-                    payload["distance_km"] = json!(o.distance_km);
-                    events::NewEvent { recipient: o.user_id, kind: "offer", shift_id: Some(shift_id), payload }
-                })
-                .collect();
-            events::append_rows(c, &rows).await?;
-            let managers = orgs::practice_managers(c, current.practice_id).await?;
-            let payload = json!({ "shift_id": shift_id, "new_candidates": new.len(), "tier": current.released_tier });
-            events::append_many(c, &managers, "candidates", Some(shift_id), payload).await?;
-            crate::notify::enqueue(c, crate::notify::Notification::CallOffered { shift_id, user_ids: new.clone() })
-                .await?;
-            crate::notify::enqueue(c, crate::notify::Notification::FirstCandidates { shift_id }).await?;
-            let mut recipients = new.clone();
-            recipients.extend(managers);
-            Ok((new, recipients))
+            announce_offers(c, &current, ctx, matches).await
         })
         .await
+}
+
+/// Offer an open call to its matches within the released tier and announce
+/// it, in the caller's transaction, which holds the call as `current` (just
+/// inserted, or locked and checked). The matched people's tiering facts and
+/// the practice's managers are read together, the offers written, then the
+/// events (offers and the managers' `candidates` in one statement) and the
+/// two notifications go out together: three round trips, however many
+/// people. Returns the people newly offered, and who must be poked after
+/// commit.
+pub async fn announce_offers(
+    c: &mut AsyncPgConnection,
+    current: &Shift,
+    ctx: &CallContext,
+    matches: Vec<Match>,
+) -> Result<(Vec<Uuid>, Vec<Uuid>), ApiError> {
+    if matches.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let shift_id = current.id;
+    let ids: Vec<Uuid> = matches.iter().map(|m| m.worker_id).collect();
+    let (facts, managers) = {
+        let shared: &AsyncPgConnection = c;
+        futures_util::join!(worker_facts(shared, &ids), orgs::practice_managers(shared, current.practice_id))
+    };
+    let (facts, managers) = (facts?, managers?);
+    let released = Tier::from_level(current.released_tier).unwrap_or(Tier::Inner);
+    let offers: Vec<NewOffer> =
+        tiered(current, ctx, matches, &facts).iter().filter(|t| t.tier <= released).map(NewOffer::of).collect();
+    if offers.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let rows: Vec<(Uuid, i16, i32)> = offers
+        .iter()
+        .map(|o| (o.user_id, o.tier.level(), o.score.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32))
+        .collect();
+    let new = shifts::record_offers(c, shift_id, current.org_id, &rows).await?;
+    if new.is_empty() {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    // One statement for every event, however many people: an offer each,
+    // then the managers' news of the new candidates.
+    let summary = call_summary(current);
+    let mut events: Vec<events::NewEvent> = offers
+        .iter()
+        .filter(|o| new.contains(&o.user_id))
+        .map(|o| {
+            let mut payload = summary.clone();
+            payload["reasons"] = o.reasons.clone();
+            payload["distance_km"] = json!(o.distance_km);
+            events::NewEvent { recipient: o.user_id, kind: "offer", shift_id: Some(shift_id), payload }
+        })
+        .collect();
+    let news = json!({ "shift_id": shift_id, "new_candidates": new.len(), "tier": current.released_tier });
+    events.extend(managers.iter().map(|m| events::NewEvent {
+        recipient: *m,
+        kind: "candidates",
+        shift_id: Some(shift_id),
+        payload: news.clone(),
+    }));
+    let shared: &AsyncPgConnection = c;
+    let (appended, offered, first) = futures_util::join!(
+        events::append_rows(shared, &events),
+        crate::notify::enqueue(shared, crate::notify::Notification::CallOffered { shift_id, user_ids: new.clone() }),
+        crate::notify::enqueue(shared, crate::notify::Notification::FirstCandidates { shift_id })
+    );
+    appended?;
+    offered?;
+    first?;
+    let mut recipients = new.clone();
+    recipients.extend(managers);
+    Ok((new, recipients))
 }
 
 /// Offer an open call to everyone who fits within its released tier and has

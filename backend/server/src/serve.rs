@@ -63,7 +63,7 @@ pub async fn build_state(config: Arc<Config>, app_url: &str) -> anyhow::Result<A
     let redis = match &config.redis_url {
         Some(url) => {
             let client = redis::Client::open(url.expose_secret()).context("REDIS_URL")?;
-            Some(redis::aio::ConnectionManager::new(client).await.context("cannot connect to Redis")?)
+            Some(pb_live::connect_redis(client).await.context("cannot connect to Redis")?)
         }
         None => None,
     };

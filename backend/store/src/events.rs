@@ -209,7 +209,7 @@ pub struct NewEvent {
 /// Different events (recipients, kinds, payloads) in one statement. Ids
 /// follow the order of `rows`.
 #[tracing::instrument(skip_all, fields(rows = rows.len()))]
-pub async fn append_rows(conn: &mut AsyncPgConnection, rows: &[NewEvent]) -> Result<usize, StoreError> {
+pub async fn append_rows(conn: &AsyncPgConnection, rows: &[NewEvent]) -> Result<usize, StoreError> {
     if rows.is_empty() {
         return Ok(0);
     }
@@ -226,7 +226,7 @@ pub async fn append_rows(conn: &mut AsyncPgConnection, rows: &[NewEvent]) -> Res
     .bind::<Array<Text>, _>(kinds)
     .bind::<Array<Nullable<diesel::sql_types::Uuid>>, _>(shifts)
     .bind::<Array<Jsonb>, _>(payloads)
-    .execute(conn)
+    .execute(&mut &*conn)
     .await?)
 }
 

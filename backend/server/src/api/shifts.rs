@@ -218,14 +218,14 @@ async fn load_practice(state: &AppState, user: &AuthUser, id: Uuid) -> ApiResult
     Ok(p)
 }
 
-async fn release_policy(conn: &mut AsyncPgConnection, org: Uuid) -> ApiResult<ReleasePolicy> {
+async fn release_policy(conn: &AsyncPgConnection, org: Uuid) -> ApiResult<ReleasePolicy> {
     use diesel::prelude::*;
     use diesel_async::RunQueryDsl;
     use pb_store::schema::organisations;
     let (rho, partners): (i32, i32) = organisations::table
         .find(org)
         .select((organisations::release_rho_after_minutes, organisations::release_partners_after_minutes))
-        .first(conn)
+        .first(&mut &*conn)
         .await?;
     Ok(ReleasePolicy {
         rho_after: chrono::Duration::minutes(i64::from(rho)),
@@ -235,12 +235,17 @@ async fn release_policy(conn: &mut AsyncPgConnection, org: Uuid) -> ApiResult<Re
 
 /// Mark a call open at tier 1 (or all tiers when urgent), in the caller's transaction.
 async fn publish(conn: &mut AsyncPgConnection, s: &mut Shift) -> ApiResult<()> {
+    let policy = release_policy(conn, s.org_id).await?;
+    publish_under(&policy, s)
+}
+
+/// [`publish`] with the RHO's release policy already read.
+fn publish_under(policy: &ReleasePolicy, s: &mut Shift) -> ApiResult<()> {
     let now = Utc::now();
     if s.starts_at <= now {
         return Err(ApiError::invalid("starts_at", "shift_in_past", "the shift must start in the future"));
     }
-    let policy = release_policy(conn, s.org_id).await?;
-    let (tier, next) = initial_release(&policy, now, s.urgent);
+    let (tier, next) = initial_release(policy, now, s.urgent);
     s.status = ShiftStatus::Open.code().into();
     s.published_at = Some(now);
     s.released_tier = tier.level();
@@ -280,16 +285,24 @@ async fn create_shift_work(
     reservation: &Reservation,
 ) -> ApiResult<Answer> {
     let publish_now = b.publish.unwrap_or(true);
-    // The practice, and the context its calls are matched in, in one read.
-    let (practice, ctx) = state
+    // The practice, then the context its calls are matched in and its RHO's
+    // release policy, read together.
+    let (practice, publishing) = state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
             let p = orgs::find_practice(c, b.practice_id).await?;
             if !user.org_visible(p.org_id) {
                 return Err(ApiError::not_found());
             }
-            let ctx = if publish_now { Some(matching::practice_context(c, p.org_id, p.id).await?) } else { None };
-            Ok((p, ctx))
+            if !publish_now {
+                return Ok((p, None));
+            }
+            let shared: &AsyncPgConnection = c;
+            let (ctx, policy) = futures_util::join!(
+                matching::practice_context(shared, p.org_id, p.id),
+                release_policy(shared, p.org_id)
+            );
+            Ok((p, Some((ctx?, policy?))))
         })
         .await?;
     require_practice_staff(user, &practice)?;
@@ -352,20 +365,42 @@ async fn create_shift_work(
         created_at: now,
         updated_at: now,
     };
-    let (saved, view) = state
+    // A published call is matched before it is written: the live index
+    // needs only its terms. The offers then go in with the call, in one
+    // transaction, and the first push follows the commit. If the index
+    // cannot answer now, the call is written alone and matched after the
+    // commit (rebuilding the index first when it lost its data).
+    let matches = match &publishing {
+        Some((ctx, policy)) => {
+            publish_under(policy, &mut shift)?;
+            matching::search_without_rebuild(state, &shift, ctx).await.ok().flatten()
+        }
+        None => None,
+    };
+    let (saved, view, offered) = state
         .db
         .tx(&user.scope, async |c| -> ApiResult<_> {
-            if publish_now {
-                publish(c, &mut shift).await?;
-            }
             let saved = shifts::insert(c, &shift).await?;
             let view = idempotency::to_json(&ShiftView::from(saved.clone()))?;
             reservation.complete(c, StatusCode::CREATED, &view).await?;
-            Ok((saved, view))
+            // The call is written in the caller's scope; the offers, events
+            // and notifications about other people are matching's, as when
+            // a call is matched on its own (`matching::offer_call`).
+            let offered = match (&publishing, matches) {
+                (Some(_), Some(matches)) if matches.is_empty() => Some((Vec::new(), Vec::new())),
+                (Some((ctx, _)), Some(matches)) => {
+                    Scope::System.apply(c).await.map_err(pb_store::StoreError::from)?;
+                    Some(matching::announce_offers(c, &saved, ctx, matches).await?)
+                }
+                _ => None,
+            };
+            Ok((saved, view, offered))
         })
         .await?;
-    if let Some(ctx) = ctx.filter(|_| saved.status == "open") {
-        matching::offer_posted_call(state, &saved, &ctx).await;
+    match (publishing, offered) {
+        (_, Some((_, recipients))) if !recipients.is_empty() => crate::realtime::notify(state, recipients).await,
+        (Some((ctx, _)), None) => matching::offer_posted_call(state, &saved, &ctx).await,
+        _ => {}
     }
     Ok((StatusCode::CREATED, view))
 }

@@ -120,6 +120,31 @@ async fn matching_recovers_when_redis_is_flushed_mid_run() {
     app.stop().await;
 }
 
+#[actix_web::test]
+async fn a_call_posted_while_redis_is_down_is_saved_and_offered_once_it_is_back() {
+    let mut redis = PrivateRedis::start().await;
+    let app = TestApp::spawn_with_redis(&redis.url).await;
+    let locum_id = app.user_id(LOCUM).await;
+    make_available(&app, locum_id, 5).await;
+
+    // The live index cannot answer: the call is still posted (it is matched
+    // before it is written, and written alone when that fails), open, with
+    // no offers yet.
+    redis.stop();
+    let shift = urgent_call(&app, 5).await;
+    let status = app.owner_query_ids(&format!("SELECT id FROM shifts WHERE id = '{shift}' AND status = 'open'")).await;
+    assert_eq!(status.len(), 1, "the call is saved and open");
+    assert_eq!(offers_for(&app, locum_id, &shift).await, 0);
+
+    // Redis is back, empty. Her next change of availability re-matches her
+    // against the open calls (the index is rebuilt from Postgres first):
+    // the call posted during the outage reaches her.
+    redis.restart().await;
+    make_available(&app, locum_id, 6).await;
+    assert_eq!(offers_for(&app, locum_id, &shift).await, 1, "offered once the index is back");
+    app.stop().await;
+}
+
 async fn offers_for(app: &TestApp, user: Uuid, shift: &str) -> usize {
     app.owner_query_ids(&format!(
         "SELECT shift_id AS id FROM shift_offers WHERE user_id = '{user}' AND shift_id = '{shift}' AND withdrawn_at IS NULL"

@@ -430,24 +430,49 @@ pub struct PrivateRedis {
 impl PrivateRedis {
     pub async fn start() -> PrivateRedis {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = std::process::Command::new("redis-server")
+        // Owned from here on: dropped (killed and reaped) on every path.
+        let redis = PrivateRedis { url: format!("redis://127.0.0.1:{port}"), child: Self::spawn(port) };
+        redis.wait_ready().await;
+        redis
+    }
+
+    fn port(&self) -> u16 {
+        self.url.rsplit(':').next().and_then(|p| p.parse().ok()).expect("a port in the URL")
+    }
+
+    fn spawn(port: u16) -> std::process::Child {
+        std::process::Command::new("redis-server")
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
             .stdout(std::process::Stdio::null())
             .spawn()
-            .expect("redis-server must be installed (infra/test.sh installs it)");
-        // Owned from here on: dropped (killed and reaped) on every path.
-        let redis = PrivateRedis { url: format!("redis://127.0.0.1:{port}"), child };
+            .expect("redis-server must be installed (infra/test.sh installs it)")
+    }
+
+    async fn wait_ready(&self) {
         for _ in 0..100 {
-            if let Ok(client) = redis::Client::open(redis.url.as_str()) {
+            if let Ok(client) = redis::Client::open(self.url.as_str()) {
                 if let Ok(mut c) = client.get_multiplexed_async_connection().await {
                     if redis::cmd("PING").query_async::<String>(&mut c).await.is_ok() {
-                        return redis;
+                        return;
                     }
                 }
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("private redis-server did not start on port {port}");
+        panic!("private redis-server did not start on {}", self.url);
+    }
+
+    /// Kill the server (its data is gone with it).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Start it again, empty, on the same port.
+    pub async fn restart(&mut self) {
+        self.stop();
+        self.child = Self::spawn(self.port());
+        self.wait_ready().await;
     }
 
     pub async fn flushall(&self) {
@@ -459,8 +484,7 @@ impl PrivateRedis {
 
 impl Drop for PrivateRedis {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.stop();
     }
 }
 
