@@ -101,12 +101,9 @@ pub async fn claim_one_pending(conn: &mut AsyncPgConnection) -> Result<Option<Ou
         #[diesel(sql_type = diesel::sql_types::Bool)]
         locked: bool,
     }
-    let candidates: Vec<Candidate> = crate::prepared(
-        "SELECT id FROM outbox WHERE status = 'pending' AND next_attempt_at <= now() \
-         ORDER BY next_attempt_at, created_at LIMIT 16",
-    )
-    .load(conn)
-    .await?;
+    // Oldest due first, read along the pending index however large the
+    // backlog (migration `2026-12-04-120000_outbox_claim_in_index_order`).
+    let candidates: Vec<Candidate> = crate::prepared("SELECT id FROM outbox_due(16) AS due(id)").load(conn).await?;
     for candidate in candidates {
         let lock: Locked = crate::prepared("SELECT pg_try_advisory_xact_lock($1, hashtext($2::text)) AS locked")
             .bind::<Integer, _>(OUTBOX_LOCK_CLASS)
