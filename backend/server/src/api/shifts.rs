@@ -370,10 +370,10 @@ async fn create_shift_work(
     // transaction, and the first push follows the commit. If the index
     // cannot answer now, the call is written alone and matched after the
     // commit (rebuilding the index first when it lost its data).
-    let matches = match &publishing {
+    let matched = match &publishing {
         Some((ctx, policy)) => {
             publish_under(policy, &mut shift)?;
-            matching::search_without_rebuild(state, &shift, ctx).await.ok().flatten()
+            matching::search_without_rebuild(state, &shift, ctx).await.ok().flatten().map(|m| (ctx, m))
         }
         None => None,
     };
@@ -386,13 +386,13 @@ async fn create_shift_work(
             // The call is written in the caller's scope; the offers, events
             // and notifications about other people are matching's, as when
             // a call is matched on its own (`matching::offer_call`).
-            let offered = match (&publishing, matches) {
-                (Some(_), Some(matches)) if matches.is_empty() => Some((Vec::new(), Vec::new())),
-                (Some((ctx, _)), Some(matches)) => {
+            let offered = match matched {
+                Some((_, matches)) if matches.is_empty() => Some((Vec::new(), Vec::new())),
+                Some((ctx, matches)) => {
                     Scope::System.apply(c).await.map_err(pb_store::StoreError::from)?;
                     Some(matching::announce_offers(c, &saved, ctx, matches).await?)
                 }
-                _ => None,
+                None => None,
             };
             Ok((saved, view, offered))
         })
