@@ -412,12 +412,11 @@ pub async fn engine_figures(env: &Env, sample: usize) -> anyhow::Result<EngineFi
     use pb_domain::matching::{CallSpec, Context, MatchPolicy, PracticeRelations, ShiftKind};
     use pb_live::AvailabilityIndex;
     let now = Utc::now();
-    let loaded = env
+    let people = env
         .raw
         .tx(&pb_store::Scope::System, async |c| pb_store::candidates::load(c, None, now).await)
         .await
         .map_err(|e| anyhow::anyhow!("loading candidates: {e}"))?;
-    let people: Vec<_> = loaded.into_iter().map(|l| l.candidate).collect();
     let index = pb_live::InProcessIndex::new();
     index.rebuild(people.clone()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let (relations, policy) = (PracticeRelations::default(), MatchPolicy::default());

@@ -84,6 +84,10 @@ pub struct Candidate {
     pub worker_id: Uuid,
     /// RHOs the person is registered with.
     pub orgs: Vec<Uuid>,
+    /// The practice that employs the person, if one does (staff a practice
+    /// offers to others): a call of one of its HAGRO's practices reaches
+    /// them in the first tier.
+    pub employer_practice_id: Option<Uuid>,
     pub professions: Vec<Profession>,
     pub home: Option<GeoPoint>,
     pub travel_radius_km: f64,
@@ -163,6 +167,13 @@ pub struct Match {
     pub score: i64,
     pub distance_km: Option<f64>,
     pub reasons: Vec<Reason>,
+    /// What the release tier depends on, carried from the candidate so that
+    /// tiering needs no second look at the person.
+    #[serde(skip)]
+    pub employer_practice_id: Option<Uuid>,
+    /// Registered with the calling practice's own RHO (not shared by agreement).
+    #[serde(skip)]
+    pub own_rho: bool,
 }
 
 /// Everything outside the call and the person that the rules need.
@@ -225,11 +236,17 @@ pub fn evaluate(call: &CallSpec, cand: &Candidate, ctx: &Context<'_>) -> Result<
     if !cand.engagement_types.contains(&call.engagement) {
         rejects.push(Reject::EngagementType);
     }
-    match visibility(call, cand, ctx.agreements) {
-        None => rejects.push(Reject::NotVisible),
-        Some(Some(agreement_id)) => reasons.push(Reason::SharedByAgreement { agreement_id }),
-        Some(None) => {}
-    }
+    let own_rho = match visibility(call, cand, ctx.agreements) {
+        None => {
+            rejects.push(Reject::NotVisible);
+            false
+        }
+        Some(Some(agreement_id)) => {
+            reasons.push(Reason::SharedByAgreement { agreement_id });
+            false
+        }
+        Some(None) => true,
+    };
     if cand.booked.iter().any(|b| b.overlaps(&call.window)) {
         rejects.push(Reject::AlreadyBooked);
     } else if cand.booked.iter().any(|b| b.gap_to(&call.window) < ctx.policy.min_rest) {
@@ -259,7 +276,14 @@ pub fn evaluate(call: &CallSpec, cand: &Candidate, ctx: &Context<'_>) -> Result<
         - distance_km.map_or(0, |d| (d * 10.0) as i64)
         - i64::from(recent) * 200
         + margin;
-    Ok(Match { worker_id: cand.worker_id, score, distance_km, reasons })
+    Ok(Match {
+        worker_id: cand.worker_id,
+        score,
+        distance_km,
+        reasons,
+        employer_practice_id: cand.employer_practice_id,
+        own_rho,
+    })
 }
 
 /// Own tenant: `Some(None)`; shared under an agreement: `Some(Some(id))`.

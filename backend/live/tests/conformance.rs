@@ -199,6 +199,7 @@ fn random_worker(rng: &mut Rng, orgs: &[Uuid; 3], practices: &[Uuid; 2]) -> Cand
     Candidate {
         worker_id: Uuid::from_u128(u128::from(rng.next()) << 64 | u128::from(rng.next())),
         orgs: rng.some_of(orgs, 1, 2),
+        employer_practice_id: if rng.chance(20) { Some(rng.pick(practices)) } else { None },
         professions,
         home,
         travel_radius_km,
@@ -612,6 +613,20 @@ async fn instances_sharing_redis_adopt_each_others_rebuilds_and_refuse_an_older_
     assert!(!a.is_intact().await.unwrap());
     assert!(!b.is_intact().await.unwrap());
     assert!(matches!(a.candidates(&calls[0], &second.ctx()).await, Err(IndexError::Lost)));
+
+    // A newer epoch from a build that stored snapshots in another shape is
+    // not trusted either: the index is rebuilt rather than misread.
+    redis::cmd("SET")
+        .arg(format!("{}:epoch", &*prefix))
+        .arg("9999999999999-00000000000000000000000000000000")
+        .exec_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(!a.is_intact().await.unwrap());
+    assert!(matches!(a.candidates(&calls[0], &second.ctx()).await, Err(IndexError::Lost)));
+    a.rebuild(second.workers.clone()).await.unwrap();
+    assert!(a.is_intact().await.unwrap());
+    assert!(b.is_intact().await.unwrap(), "a rebuild in this shape is adopted by the other instance");
     a.clear().await.unwrap();
 }
 

@@ -19,10 +19,11 @@ use pb_domain::matching::{CallSpec, Context, Match, MatchPolicy, PracticeRelatio
 use pb_domain::tenancy::SharingAgreement;
 use pb_domain::{EngagementType, GeoPoint, Profession, TimeWindow};
 use pb_live::{AvailabilityIndex, InProcessIndex, IndexError, RedisIndex};
+use pb_store::models::SharingAgreementRow;
+use pb_store::relations::{FactsOf, PracticeFacts};
 use pb_store::shifts::Shift;
 use pb_store::{candidates, events, orgs, relations, shifts, AsyncPgConnection, Scope, StoreError};
 use serde_json::json;
-use std::collections::HashMap;
 use uuid::Uuid;
 
 use crate::auth::to_domain_agreement;
@@ -114,7 +115,7 @@ pub async fn rebuild(state: &AppState) -> Result<usize, MatchError> {
     let now = Utc::now();
     let loaded = state.db.tx(&Scope::System, async |c| candidates::load(c, None, now).await).await?;
     let n = loaded.len();
-    state.index.rebuild(loaded.into_iter().map(|l| l.candidate).collect()).await?;
+    state.index.rebuild(loaded).await?;
     tracing::info!(workers = n, engine = state.index.engine_name(), "live index rebuilt");
     Ok(n)
 }
@@ -162,8 +163,18 @@ impl CallContext {
     }
 }
 
-pub async fn call_context(conn: &mut AsyncPgConnection, s: &Shift) -> Result<CallContext, StoreError> {
+pub async fn call_context(conn: &AsyncPgConnection, s: &Shift) -> Result<CallContext, StoreError> {
     practice_context(conn, s.org_id, s.practice_id).await
+}
+
+/// The context of a call known only by its id: pipelined beside the read of
+/// the call itself, the statements find its practice and RHO themselves.
+pub async fn call_context_by_id(conn: &AsyncPgConnection, shift_id: Uuid) -> Result<CallContext, StoreError> {
+    let (agreements, facts) = futures_util::join!(
+        orgs::agreements_touching_call(conn, shift_id),
+        relations::practice_facts(conn, FactsOf::Call(shift_id))
+    );
+    Ok(context_from(agreements?, facts?))
 }
 
 /// The context of every call of one practice (of RHO `org_id`).
@@ -176,12 +187,14 @@ pub async fn practice_context(
     let org_ids = [org_id];
     let (agreements, facts) = futures_util::join!(
         orgs::agreements_touching(conn, &org_ids),
-        relations::practice_facts(conn, org_id, practice_id)
+        relations::practice_facts(conn, FactsOf::Practice { org_id, practice_id })
     );
-    let agreements = agreements?.into_iter().map(to_domain_agreement).collect();
-    let facts = facts?;
-    Ok(CallContext {
-        agreements,
+    Ok(context_from(agreements?, facts?))
+}
+
+fn context_from(agreements: Vec<SharingAgreementRow>, facts: PracticeFacts) -> CallContext {
+    CallContext {
+        agreements: agreements.into_iter().map(to_domain_agreement).collect(),
         relations: PracticeRelations {
             favourites: facts.favourites,
             blocked: facts.blocked,
@@ -190,7 +203,7 @@ pub async fn practice_context(
         },
         policy: MatchPolicy { min_rest: Duration::minutes(i64::from(facts.min_rest_minutes)) },
         hagro_practices: facts.hagro_practices,
-    })
+    }
 }
 
 /// A ranked candidate with the tier in which the call reaches them.
@@ -203,9 +216,7 @@ pub struct TieredMatch {
 pub async fn ranked(state: &AppState, s: &Shift) -> Result<Vec<TieredMatch>, ApiError> {
     let ctx = state.db.tx(&Scope::System, async |c| call_context(c, s).await).await?;
     let matches = search(state, s, &ctx).await?;
-    let ids: Vec<Uuid> = matches.iter().map(|m| m.worker_id).collect();
-    let facts = state.db.tx(&Scope::System, async |c| worker_facts(c, &ids).await).await?;
-    Ok(tiered(s, &ctx, matches, &facts))
+    Ok(tiered(&ctx, matches))
 }
 
 /// Ask the live index for a call's ranked matches (rebuilding it first when it lost its data).
@@ -235,60 +246,21 @@ pub async fn search_without_rebuild(
     }
 }
 
-/// Attach to each match the tier in which the call reaches them, from
-/// [`worker_facts`] about the matched people.
-pub fn tiered(s: &Shift, ctx: &CallContext, matches: Vec<Match>, facts: &[WorkerFacts]) -> Vec<TieredMatch> {
+/// Attach to each match the tier in which the call reaches them: from the
+/// practice's favourites and HAGRO, and what the match carries of the
+/// person (employer, own RHO).
+pub fn tiered(ctx: &CallContext, matches: Vec<Match>) -> Vec<TieredMatch> {
     matches
         .into_iter()
         .map(|m| {
-            let (employer, orgs) =
-                facts.iter().find(|f| f.0 == m.worker_id).map(|f| (f.1, f.2.clone())).unwrap_or_default();
             let tier = tier_of(
                 ctx.relations.favourites.contains(&m.worker_id),
-                employer.is_some_and(|p| ctx.hagro_practices.contains(&p)),
-                orgs.contains(&s.org_id),
+                m.employer_practice_id.is_some_and(|p| ctx.hagro_practices.contains(&p)),
+                m.own_rho,
             );
             TieredMatch { m, tier }
         })
         .collect()
-}
-
-/// (worker, employer practice, RHOs) for tiering.
-pub type WorkerFacts = (Uuid, Option<Uuid>, Vec<Uuid>);
-
-/// What tiering needs to know about matched people.
-pub async fn worker_facts(conn: &AsyncPgConnection, ids: &[Uuid]) -> Result<Vec<WorkerFacts>, StoreError> {
-    Ok(worker_facts_and_names(conn, ids).await?.0)
-}
-
-/// [`worker_facts`] and the people's names, in one statement.
-pub async fn worker_facts_and_names(
-    conn: &AsyncPgConnection,
-    ids: &[Uuid],
-) -> Result<(Vec<WorkerFacts>, HashMap<Uuid, String>), StoreError> {
-    use diesel::sql_types::{Array, Nullable, Text, Uuid as SqlUuid};
-    #[derive(diesel::QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = SqlUuid)]
-        user_id: Uuid,
-        #[diesel(sql_type = Text)]
-        name: String,
-        #[diesel(sql_type = Nullable<SqlUuid>)]
-        employer_practice_id: Option<Uuid>,
-        #[diesel(sql_type = Array<SqlUuid>)]
-        orgs: Vec<Uuid>,
-    }
-    let rows: Vec<Row> = pb_store::prepared(
-        "SELECT wp.user_id, u.name, wp.employer_practice_id, \
-                ARRAY(SELECT m.org_id FROM memberships m \
-                      WHERE m.user_id = wp.user_id AND m.role = 'worker' AND m.org_id IS NOT NULL) AS orgs \
-         FROM worker_profiles wp JOIN users u ON u.id = wp.user_id WHERE wp.user_id = ANY($1)",
-    )
-    .bind::<Array<SqlUuid>, _>(ids)
-    .load(&mut &*conn)
-    .await?;
-    let names = rows.iter().map(|r| (r.user_id, r.name.clone())).collect();
-    Ok((rows.into_iter().map(|r| (r.user_id, r.employer_practice_id, r.orgs)).collect(), names))
 }
 
 /// A short summary of a call for event payloads.
@@ -363,11 +335,10 @@ async fn record_and_announce(
 
 /// Offer an open call to its matches within the released tier and announce
 /// it, in the caller's transaction, which holds the call as `current` (just
-/// inserted, or locked and checked). The matched people's tiering facts and
-/// the practice's managers are read together, the offers written, then the
-/// events (offers and the managers' `candidates` in one statement) and the
-/// two notifications go out together: three round trips, however many
-/// people. Returns the people newly offered, and who must be poked after
+/// inserted, or locked and checked). The offers are written, the practice's
+/// managers read, then the events (offers and the managers' `candidates` in
+/// one statement) and the two notifications go out together: three round
+/// trips, however many people. Returns the people newly offered, and who must be poked after
 /// commit.
 pub async fn announce_offers(
     c: &mut AsyncPgConnection,
@@ -379,15 +350,8 @@ pub async fn announce_offers(
         return Ok((Vec::new(), Vec::new()));
     }
     let shift_id = current.id;
-    let ids: Vec<Uuid> = matches.iter().map(|m| m.worker_id).collect();
-    let (facts, managers) = {
-        let shared: &AsyncPgConnection = c;
-        futures_util::join!(worker_facts(shared, &ids), orgs::practice_managers(shared, current.practice_id))
-    };
-    let (facts, managers) = (facts?, managers?);
     let released = Tier::from_level(current.released_tier).unwrap_or(Tier::Inner);
-    let offers: Vec<NewOffer> =
-        tiered(current, ctx, matches, &facts).iter().filter(|t| t.tier <= released).map(NewOffer::of).collect();
+    let offers: Vec<NewOffer> = tiered(ctx, matches).iter().filter(|t| t.tier <= released).map(NewOffer::of).collect();
     if offers.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
@@ -395,7 +359,14 @@ pub async fn announce_offers(
         .iter()
         .map(|o| (o.user_id, o.tier.level(), o.score.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32))
         .collect();
-    let new = shifts::record_offers(c, shift_id, current.org_id, &rows).await?;
+    let (new, managers) = {
+        let shared: &AsyncPgConnection = c;
+        futures_util::join!(
+            shifts::record_offers(shared, shift_id, current.org_id, &rows),
+            orgs::practice_managers(shared, current.practice_id)
+        )
+    };
+    let (new, managers) = (new?, managers?);
     if new.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
@@ -439,12 +410,15 @@ pub async fn offer_call(state: &AppState, shift_id: Uuid) -> Result<Vec<Uuid>, A
     let (s, ctx) = state
         .db
         .tx(&Scope::System, async |c| -> Result<_, StoreError> {
-            let s = shifts::find(c, shift_id).await?;
+            // The call and its context in one round trip; the context of a
+            // call that is no longer open is read for nothing, rarely.
+            let shared: &AsyncPgConnection = c;
+            let (s, ctx) = futures_util::join!(shifts::find(shared, shift_id), call_context_by_id(shared, shift_id));
+            let s = s?;
             if s.status != "open" {
                 return Ok((s, None));
             }
-            let ctx = call_context(c, &s).await?;
-            Ok((s, Some(ctx)))
+            Ok((s, Some(ctx?)))
         })
         .await?;
     let Some(ctx) = ctx else { return Ok(Vec::new()) };
@@ -505,12 +479,12 @@ pub async fn refresh_worker_of(state: &AppState, user_id: Uuid, kind: Kind) -> R
         return Ok(Vec::new());
     };
     ensure_intact(state).await?;
-    state.index.upsert(me.candidate.clone()).await.map_err(MatchError::from)?;
+    state.index.upsert(me.clone()).await.map_err(MatchError::from)?;
 
     // Open calls of their professions in the horizon, and the calls they hold
     // offers on. Most open calls fail on rules that need no context (day,
     // place, skills): their context is not read.
-    let professions: Vec<String> = me.candidate.professions.iter().map(|p| p.code().to_owned()).collect();
+    let professions: Vec<String> = me.professions.iter().map(|p| p.code().to_owned()).collect();
     let (open, held, held_ids, contexts) = state
         .db
         .tx(&Scope::System, async |c| -> Result<_, ApiError> {
@@ -528,7 +502,7 @@ pub async fn refresh_worker_of(state: &AppState, user_id: Uuid, kind: Kind) -> R
             let mut contexts = ContextCache::default();
             let open_and_new = open.iter().filter(|s| !held_ids.contains(&s.id));
             for s in held.iter().filter(|s| s.status == "open").chain(open_and_new) {
-                if may_fit_in_some_context(&call_spec(s)?, &me.candidate) {
+                if may_fit_in_some_context(&call_spec(s)?, &me) {
                     contexts.read(c, s).await?;
                 }
             }
@@ -541,9 +515,7 @@ pub async fn refresh_worker_of(state: &AppState, user_id: Uuid, kind: Kind) -> R
     let mut unfit = Vec::new();
     for s in held.iter().filter(|s| s.status == "open") {
         let spec = call_spec(s)?;
-        let fits = contexts
-            .get(s)
-            .is_some_and(|ctx| pb_domain::matching::evaluate(&spec, &me.candidate, &ctx.domain()).is_ok());
+        let fits = contexts.get(s).is_some_and(|ctx| pb_domain::matching::evaluate(&spec, &me, &ctx.domain()).is_ok());
         if !fits {
             unfit.push(s.id);
         }
@@ -557,11 +529,11 @@ pub async fn refresh_worker_of(state: &AppState, user_id: Uuid, kind: Kind) -> R
         }
         let Some(ctx) = contexts.get(&s) else { continue };
         let spec = call_spec(&s)?;
-        let Ok(m) = pb_domain::matching::evaluate(&spec, &me.candidate, &ctx.domain()) else { continue };
+        let Ok(m) = pb_domain::matching::evaluate(&spec, &me, &ctx.domain()) else { continue };
         let tier = tier_of(
             ctx.relations.favourites.contains(&user_id),
             me.employer_practice_id.is_some_and(|p| ctx.hagro_practices.contains(&p)),
-            me.candidate.orgs.contains(&s.org_id),
+            me.orgs.contains(&s.org_id),
         );
         if tier.level() > s.released_tier {
             continue;
@@ -797,7 +769,7 @@ pub async fn reindex(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
     match loaded.into_iter().next() {
         Some(me) => {
             ensure_intact(state).await?;
-            state.index.upsert(me.candidate).await.map_err(MatchError::from)?;
+            state.index.upsert(me).await.map_err(MatchError::from)?;
         }
         None => state.index.remove(user_id).await.map_err(MatchError::from)?,
     }
@@ -851,6 +823,7 @@ mod tests {
         Candidate {
             worker_id: Uuid::new_v4(),
             orgs: vec![org],
+            employer_practice_id: None,
             professions: vec![Profession::Assistant],
             home: Some(GeoPoint::new(52.38, 4.9).unwrap()),
             travel_radius_km: 20.0,

@@ -23,20 +23,13 @@ use crate::StoreError;
 /// How far ahead availability is expanded for matching.
 pub const HORIZON_DAYS: i64 = 28;
 
-/// A candidate plus what tiering needs and the index does not.
-#[derive(Debug, Clone)]
-pub struct LoadedCandidate {
-    pub candidate: Candidate,
-    pub employer_practice_id: Option<Uuid>,
-}
-
 /// Load people with a worker profile; `only` limits to these ids.
 #[tracing::instrument(skip_all)]
 pub async fn load(
     conn: &mut AsyncPgConnection,
     only: Option<&[Uuid]>,
     now: DateTime<Utc>,
-) -> Result<Vec<LoadedCandidate>, StoreError> {
+) -> Result<Vec<Candidate>, StoreError> {
     let mut q = worker_profiles::table
         .inner_join(users::table)
         .filter(users::disabled_at.is_null())
@@ -125,9 +118,10 @@ pub async fn load(
                 }
             }
             available.sort();
-            let candidate = Candidate {
+            Candidate {
                 worker_id: id,
                 orgs: orgs_of.remove(&id).unwrap_or_default(),
+                employer_practice_id: p.employer_practice_id,
                 professions: p.professions.iter().flatten().filter_map(|s| s.parse().ok()).collect(),
                 home: match (p.home_latitude, p.home_longitude) {
                     (Some(lat), Some(lon)) => GeoPoint::new(lat, lon).ok(),
@@ -153,8 +147,7 @@ pub async fn load(
                 available,
                 booked: booked_of.remove(&id).unwrap_or_default(),
                 blocks_practices: blocks_of.remove(&id).unwrap_or_default(),
-            };
-            LoadedCandidate { candidate, employer_practice_id: p.employer_practice_id }
+            }
         })
         .collect())
 }

@@ -43,6 +43,27 @@ pub async fn agreements_touching(
         .await?)
 }
 
+/// [`agreements_touching`] the RHO of a call, found by the statement itself
+/// (so that it can be pipelined with the read of the call).
+#[tracing::instrument(skip_all)]
+pub async fn agreements_touching_call(
+    conn: &AsyncPgConnection,
+    shift_id: Uuid,
+) -> Result<Vec<SharingAgreementRow>, StoreError> {
+    use crate::schema::shifts;
+    let org_of_call = || shifts::table.filter(shifts::id.eq(shift_id)).select(shifts::org_id);
+    Ok(sharing_agreements::table
+        .filter(
+            sharing_agreements::from_org_id
+                .eq_any(org_of_call())
+                .or(sharing_agreements::to_org_id.eq_any(org_of_call())),
+        )
+        .order(sharing_agreements::created_at)
+        .select(SharingAgreementRow::as_select())
+        .load(&mut &*conn)
+        .await?)
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn find_agreement(conn: &mut AsyncPgConnection, id: Uuid) -> Result<SharingAgreementRow, StoreError> {
     Ok(sharing_agreements::table.find(id).select(SharingAgreementRow::as_select()).first(conn).await?)

@@ -159,13 +159,40 @@ pub struct PracticeFacts {
     pub hagro_practices: Vec<Uuid>,
 }
 
-/// [`PracticeFacts`] in one statement (they were five reads).
+/// Whose [`PracticeFacts`] to read: a practice (of RHO `org_id`), or the
+/// practice of a call, found by the statement itself so that it can be
+/// pipelined with the read of the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactsOf {
+    Practice { org_id: Uuid, practice_id: Uuid },
+    Call(Uuid),
+}
+
+/// The body of the facts statement, over `t(org_id, practice_id)`.
+macro_rules! practice_facts_over {
+    ($target:literal) => {
+        concat!(
+            "WITH t AS (",
+            $target,
+            ") SELECT \
+               ARRAY(SELECT f.user_id FROM practice_favourites f WHERE f.practice_id = t.practice_id \
+                     ORDER BY f.created_at, f.user_id) AS favourites, \
+               ARRAY(SELECT b.user_id FROM blocks b WHERE b.practice_id = t.practice_id AND b.blocked_by = 'practice') \
+                 AS blocked, \
+               (SELECT o.min_rest_minutes FROM organisations o WHERE o.id = t.org_id) AS min_rest_minutes, \
+               coalesce(( \
+                 SELECT array_agg(p.id) FROM practices p \
+                 WHERE p.hagro_id = (SELECT h.hagro_id FROM practices h WHERE h.id = t.practice_id)), \
+                 ARRAY[t.practice_id]) AS hagro_practices \
+             FROM t"
+        )
+    };
+}
+
+/// [`PracticeFacts`] in one statement (they were five reads). A call that
+/// does not exist is `NotFound`.
 #[tracing::instrument(skip_all)]
-pub async fn practice_facts(
-    conn: &AsyncPgConnection,
-    org_id: Uuid,
-    practice_id: Uuid,
-) -> Result<PracticeFacts, StoreError> {
+pub async fn practice_facts(conn: &AsyncPgConnection, of: FactsOf) -> Result<PracticeFacts, StoreError> {
     use diesel::sql_types::{Array, Integer, Nullable, Uuid as SqlUuid};
     #[derive(QueryableByName)]
     struct Row {
@@ -178,20 +205,21 @@ pub async fn practice_facts(
         #[diesel(sql_type = Array<SqlUuid>)]
         hagro_practices: Vec<Uuid>,
     }
-    let row: Row = crate::prepared(
-        "SELECT \
-           ARRAY(SELECT user_id FROM practice_favourites WHERE practice_id = $2 ORDER BY created_at, user_id) \
-             AS favourites, \
-           ARRAY(SELECT user_id FROM blocks WHERE practice_id = $2 AND blocked_by = 'practice') AS blocked, \
-           (SELECT min_rest_minutes FROM organisations WHERE id = $1) AS min_rest_minutes, \
-           coalesce(( \
-             SELECT array_agg(p.id) FROM practices p \
-             WHERE p.hagro_id = (SELECT hagro_id FROM practices WHERE id = $2)), ARRAY[$2]) AS hagro_practices",
-    )
-    .bind::<SqlUuid, _>(org_id)
-    .bind::<SqlUuid, _>(practice_id)
-    .get_result(&mut &*conn)
-    .await?;
+    let row: Row = match of {
+        FactsOf::Practice { org_id, practice_id } => {
+            crate::prepared(practice_facts_over!("SELECT $1::uuid AS org_id, $2::uuid AS practice_id"))
+                .bind::<SqlUuid, _>(org_id)
+                .bind::<SqlUuid, _>(practice_id)
+                .get_result(&mut &*conn)
+                .await?
+        }
+        FactsOf::Call(shift_id) => {
+            crate::prepared(practice_facts_over!("SELECT s.org_id, s.practice_id FROM shifts s WHERE s.id = $1"))
+                .bind::<SqlUuid, _>(shift_id)
+                .get_result(&mut &*conn)
+                .await?
+        }
+    };
     Ok(PracticeFacts {
         favourites: row.favourites,
         blocked: row.blocked,

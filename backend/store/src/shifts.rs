@@ -172,7 +172,7 @@ pub struct Offer {
 /// their own booking on it is not offered it again.
 #[tracing::instrument(skip_all)]
 pub async fn record_offers(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     shift_id: Uuid,
     org_id: Uuid,
     offers: &[(Uuid, i16, i32)],
@@ -186,7 +186,7 @@ pub async fn record_offers(
 /// did not hold a live offer before.
 #[tracing::instrument(skip_all)]
 pub async fn record_offers_of_user(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     user_id: Uuid,
     offers: &[(Uuid, Uuid, i16, i32)],
 ) -> Result<Vec<Uuid>, StoreError> {
@@ -197,7 +197,7 @@ pub async fn record_offers_of_user(
 /// Insert or renew offers `(call, person, RHO, tier, score)` under the rule
 /// of [`record_offers`]; returns the (call, person) pairs that are new.
 async fn upsert_offers(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     offers: &[(Uuid, Uuid, Uuid, i16, i32)],
 ) -> Result<Vec<(Uuid, Uuid)>, StoreError> {
     if offers.is_empty() {
@@ -234,7 +234,7 @@ async fn upsert_offers(
     .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(orgs)
     .bind::<diesel::sql_types::Array<diesel::sql_types::SmallInt>, _>(tiers)
     .bind::<diesel::sql_types::Array<diesel::sql_types::Integer>, _>(scores)
-    .load(conn)
+    .load(&mut &*conn)
     .await?;
     Ok(rows.into_iter().map(|r| (r.shift_id, r.user_id)).collect())
 }

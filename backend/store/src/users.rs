@@ -265,10 +265,10 @@ pub async fn revoke_invitation(conn: &mut AsyncPgConnection, id: Uuid) -> Result
 /// Names of these people, by id (for listings).
 #[tracing::instrument(skip_all)]
 pub async fn names(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     ids: &[Uuid],
 ) -> Result<std::collections::HashMap<Uuid, String>, StoreError> {
     let rows: Vec<(Uuid, String)> =
-        users::table.filter(users::id.eq_any(ids)).select((users::id, users::name)).load(conn).await?;
+        users::table.filter(users::id.eq_any(ids)).select((users::id, users::name)).load(&mut &*conn).await?;
     Ok(rows.into_iter().collect())
 }

@@ -40,6 +40,7 @@ fn gp() -> Candidate {
     Candidate {
         worker_id: Uuid::from_u128(300),
         orgs: vec![org()],
+        employer_practice_id: None,
         professions: vec![Profession::Gp],
         home: Some(HEILOO),
         travel_radius_km: 25.0,
@@ -147,6 +148,18 @@ fn blocked_by_practice_and_agreements_are_applied() {
     let ctx = Context { agreements: std::slice::from_ref(&agreement), relations: &relations, policy: &policy };
     let m = evaluate(&k, &partner, &ctx).unwrap();
     assert!(m.reasons.contains(&Reason::SharedByAgreement { agreement_id: agreement.id }));
+    assert!(!m.own_rho, "shared by agreement is not the call's own RHO");
+}
+
+#[test]
+fn a_match_carries_what_its_release_tier_needs() {
+    let mut employed = gp();
+    employed.employer_practice_id = Some(Uuid::from_u128(77));
+    let m = eval(&call(), &employed).unwrap();
+    assert_eq!(m.employer_practice_id, Some(Uuid::from_u128(77)));
+    assert!(m.own_rho);
+    let m = eval(&call(), &gp()).unwrap();
+    assert_eq!(m.employer_practice_id, None);
 }
 
 #[test]
@@ -269,6 +282,7 @@ fn arb_candidate() -> impl Strategy<Value = Candidate> {
                 Candidate {
                     worker_id: Uuid::from_u128(1000 + id),
                     orgs: orgs.into_iter().map(Uuid::from_u128).collect(),
+                    employer_practice_id: None,
                     professions: profs,
                     home: home.map(|(a, b)| GeoPoint { latitude: a, longitude: b }),
                     travel_radius_km: radius,

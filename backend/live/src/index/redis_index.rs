@@ -3,7 +3,7 @@
 //!
 //! | key | type | holds |
 //! |---|---|---|
-//! | `{p}:epoch` | string | `<13-digit unix ms>-<random>`, written last by every rebuild |
+//! | `{p}:epoch` | string | `<13-digit unix ms>-<snapshot shape>-<random>`, written last by every rebuild |
 //! | `{p}:seq` | string | counter for snapshot versions; survives rebuilds, not flushes |
 //! | `{p}:ids` | set | every indexed worker id |
 //! | `{p}:maxradius` | hash | geo tier -> largest travel radius (km) placed in it since the last rebuild |
@@ -21,7 +21,8 @@
 //! path moves ids, not JSON.
 //!
 //! Loss detection: a flush removes the epoch; an old RDB restored brings back
-//! an older one. Either makes `is_intact` false and `candidates` and writes
+//! an older one; an index written by a build with another snapshot shape has
+//! another shape in its epoch. Each makes `is_intact` false and `candidates` and writes
 //! answer [`IndexError::Lost`]. A newer epoch means another instance rebuilt:
 //! this one adopts it. The scripts touch keys they read from `{p}:wk:{id}`,
 //! which is fine on a single Redis, not on Redis Cluster.
@@ -237,7 +238,7 @@ impl RedisIndex {
 
     /// Decide whether an epoch read from Redis can be trusted, adopting a newer one.
     fn observe_epoch(&self, seen: Option<&str>) -> bool {
-        let Some(seen) = seen else { return false };
+        let Some(seen) = seen.filter(|e| of_our_shape(e)) else { return false };
         let mut st = self.state();
         match st.epoch.as_deref() {
             Some(ours) if ours == seen => true,
@@ -453,10 +454,21 @@ fn parse_member(raw: &str) -> Result<(Uuid, u64), IndexError> {
     Ok((Uuid::parse_str(id).map_err(|_| corrupt())?, seq.parse().map_err(|_| corrupt())?))
 }
 
+/// The shape of the stored snapshots (`snapshot`), written into every epoch.
+/// Change it with the shape: an index written in another shape is then not
+/// trusted (as if lost) and the first instance of the new shape rebuilds it,
+/// instead of failing on, or silently misreading, the old snapshots.
+const SNAPSHOT_SHAPE: &str = "s2";
+
 fn new_epoch() -> String {
     let millis = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
     // Zero-padded so that string order is time order (until the year 2286).
-    format!("{millis:013}-{}", Uuid::new_v4().simple())
+    format!("{millis:013}-{SNAPSHOT_SHAPE}-{}", Uuid::new_v4().simple())
+}
+
+/// Whether an epoch was written by a build storing snapshots in this shape.
+fn of_our_shape(epoch: &str) -> bool {
+    epoch.split('-').nth(1) == Some(SNAPSHOT_SHAPE)
 }
 
 impl AvailabilityIndex for RedisIndex {

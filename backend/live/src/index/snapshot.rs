@@ -30,6 +30,7 @@ pub(crate) fn snapshot_json(seq: u64, candidate_json: &str) -> String {
 pub(crate) struct StoredCandidate {
     worker_id: Uuid,
     orgs: Vec<Uuid>,
+    employer_practice_id: Option<Uuid>,
     professions: Vec<Profession>,
     home: Option<StoredPoint>,
     #[serde(with = "exact_f64")]
@@ -66,6 +67,7 @@ impl From<&Candidate> for StoredCandidate {
         let Candidate {
             worker_id,
             orgs,
+            employer_practice_id,
             professions,
             home,
             travel_radius_km,
@@ -81,6 +83,7 @@ impl From<&Candidate> for StoredCandidate {
         StoredCandidate {
             worker_id: *worker_id,
             orgs: orgs.clone(),
+            employer_practice_id: *employer_practice_id,
             professions: professions.clone(),
             home: home.map(|GeoPoint { latitude, longitude }| StoredPoint { lat: latitude, lon: longitude }),
             travel_radius_km: *travel_radius_km,
@@ -108,6 +111,7 @@ impl From<StoredCandidate> for Candidate {
         let StoredCandidate {
             worker_id,
             orgs,
+            employer_practice_id,
             professions,
             home,
             travel_radius_km,
@@ -123,6 +127,7 @@ impl From<StoredCandidate> for Candidate {
         Candidate {
             worker_id,
             orgs,
+            employer_practice_id,
             professions,
             // Stored as it was given: the edge already parsed it into a GeoPoint.
             home: home.map(|p| GeoPoint { latitude: p.lat, longitude: p.lon }),
@@ -174,6 +179,7 @@ mod tests {
         Candidate {
             worker_id: Uuid::from_u128(7),
             orgs: vec![Uuid::from_u128(1)],
+            employer_practice_id: Some(Uuid::from_u128(5)),
             professions: vec![Profession::Gp, Profession::PohS],
             home: Some(GeoPoint { latitude: 52.631_234_567_890_12, longitude: 4.753_400_000_000_001 }),
             travel_radius_km: radius,

@@ -11,6 +11,7 @@ fn worker(available: Vec<TimeWindow>, radius: f64, home: Option<GeoPoint>) -> Ca
     Candidate {
         worker_id: Uuid::from_u128(1),
         orgs: vec![],
+        employer_practice_id: None,
         professions: vec![Profession::Gp, Profession::Gp, Profession::Assistant],
         home,
         travel_radius_km: radius,

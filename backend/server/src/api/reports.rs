@@ -455,8 +455,8 @@ pub async fn available_today(
             let loaded = pb_store::candidates::load(c, Some(&ids), now).await?;
             let mut out = Vec::new();
             for (u, p, access) in allowed {
-                let Some(l) = loaded.iter().find(|l| l.candidate.worker_id == u.id) else { continue };
-                let free = free_parts(&l.candidate.available, &l.candidate.booked, (now, midnight));
+                let Some(l) = loaded.iter().find(|l| l.worker_id == u.id) else { continue };
+                let free = free_parts(&l.available, &l.booked, (now, midnight));
                 if free.is_empty() {
                     continue;
                 }

@@ -16,7 +16,7 @@ use pb_domain::{EngagementType, Profession, TimeWindow};
 use pb_store::audit::{self, NewAuditEntry};
 use pb_store::models::{flatten, to_array, Practice};
 use pb_store::shifts::{self, Shift, ShiftFilter};
-use pb_store::{orgs, workers, AsyncPgConnection, Scope};
+use pb_store::{orgs, users, workers, AsyncPgConnection, Scope};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use utoipa::{IntoParams, ToSchema};
@@ -801,9 +801,9 @@ pub async fn list_candidates(
     path: web::Path<Uuid>,
 ) -> ApiResult<web::Json<Vec<CandidateView>>> {
     // One transaction: the call and its matching context, the search in the
-    // live index, then tiering facts, names, offers, and the audit of every
-    // listed person (one multi-row insert, the only write, so the
-    // transaction takes an xid only at its end).
+    // live index (whose matches carry what tiering needs), then names,
+    // offers and the audit of every listed person (one multi-row insert, the
+    // only write) pipelined in one round trip.
     let id = path.into_inner();
     // A live index that lost its data is rebuilt outside the transaction
     // (the rebuild uses connections of its own), then the request runs again.
@@ -824,24 +824,20 @@ async fn candidates_once(state: &AppState, user: &AuthUser, id: Uuid) -> ApiResu
     state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
-            let s = shifts::find(c, id).await?;
+            // The call and its context in one round trip; the context is
+            // dropped unread when the caller may not see the candidates.
+            let shared: &AsyncPgConnection = c;
+            let (s, ctx) = futures_util::join!(shifts::find(shared, id), matching::call_context_by_id(shared, id));
+            let s = s?;
             require_shift_staff(user, &s)?;
-            let ctx = matching::call_context(c, &s).await?;
+            let ctx = ctx?;
             let Some(mut matches) = matching::search_without_rebuild(state, &s, &ctx).await? else {
                 return Ok(None);
             };
             // The best candidates are what a practice acts on; a remote call can match thousands.
             matches.truncate(MAX_CANDIDATES);
-            let ids: Vec<Uuid> = matches.iter().map(|m| m.worker_id).collect();
-            // Who they are and whom the call has reached: pipelined.
-            let shared: &AsyncPgConnection = c;
-            let (people, offers) = futures_util::join!(
-                matching::worker_facts_and_names(shared, &ids),
-                shifts::offers_of_shift(shared, s.id)
-            );
-            let (facts, names) = people?;
-            let ranked = matching::tiered(&s, &ctx, matches, &facts);
-            let offered: Vec<Uuid> = offers?.into_iter().map(|o| o.user_id).collect();
+            let ranked = matching::tiered(&ctx, matches);
+            let ids: Vec<Uuid> = ranked.iter().map(|t| t.m.worker_id).collect();
             let entries: Vec<NewAuditEntry> = ranked
                 .iter()
                 .map(|t| NewAuditEntry {
@@ -857,7 +853,17 @@ async fn candidates_once(state: &AppState, user: &AuthUser, id: Uuid) -> ApiResu
                     detail: json!({ "shift_id": s.id }),
                 })
                 .collect();
-            audit::record_many(c, &entries).await?;
+            // Who they are, whom the call has reached, and the audit of the
+            // listing: one pipelined round trip.
+            let shared: &AsyncPgConnection = c;
+            let (names, offers, audited) = futures_util::join!(
+                users::names(shared, &ids),
+                shifts::offers_of_shift(shared, s.id),
+                audit::record_many(shared, &entries)
+            );
+            let names = names?;
+            audited?;
+            let offered: Vec<Uuid> = offers?.into_iter().map(|o| o.user_id).collect();
             Ok(Some(
                 ranked
                     .into_iter()

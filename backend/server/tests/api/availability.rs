@@ -322,7 +322,7 @@ async fn weekly_patterns_round_trip() {
         .tx(&Scope::System, async |c| pb_store::candidates::load(c, Some(&[me]), Utc::now()).await)
         .await
         .unwrap();
-    let windows = &loaded[0].candidate.available;
+    let windows = &loaded[0].available;
     let saturday_nights: Vec<NaiveDate> = windows
         .iter()
         .filter(|w| w.start().with_timezone(&Amsterdam).format("%H:%M").to_string() == "23:00")
@@ -654,7 +654,7 @@ async fn availability_finds_calls_and_a_block_stops_the_offers() {
         .tx(&Scope::System, async |c| pb_store::candidates::load(c, Some(&[locum]), Utc::now()).await)
         .await
         .unwrap();
-    assert_eq!(loaded[0].candidate.blocks_practices, vec![molenweg]);
+    assert_eq!(loaded[0].blocks_practices, vec![molenweg]);
     // A new call of that practice is not offered to her either.
     let r = app
         .post(
@@ -685,6 +685,46 @@ async fn availability_finds_calls_and_a_block_stops_the_offers() {
     )
     .await;
     assert_eq!(offered, 1);
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn a_practices_own_staff_get_its_calls_in_the_first_tier() {
+    let app = TestApp::spawn().await;
+    let molenweg = practice_of(&app, PM_MOLENWEG).await;
+    let locum = app.user_id(LOCUM_GP).await;
+    let worker = app.login(LOCUM_GP).await;
+    let pm = app.login(PM_MOLENWEG).await;
+    let day = local_day(3);
+    let r =
+        app.post("/api/v1/availability", Some(&worker), once(&format!("{day}T08:00"), &format!("{day}T17:00"))).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let call = json!({
+        "practice_id": molenweg, "profession": "gp", "kind": "day_cover",
+        "starts_at": format!("{day}T09:00"), "ends_at": format!("{day}T13:00"),
+        "rate_cents": 15000, "engagement_type": "freelance"
+    });
+    let r = app.post("/api/v1/shifts", Some(&pm), call).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    assert_eq!(r.body["released_tier"], 1);
+    let shift = id_of(&r.body);
+    let listed = candidates(&app, &pm, shift).await;
+    let me = listed.iter().find(|c| c["user_id"] == locum.to_string()).unwrap_or_else(|| panic!("{listed:?}"));
+    assert!(me["tier"].as_i64().unwrap() > 1, "not the practice's own staff yet: {me}");
+    assert_eq!(me["offered"], false);
+
+    // She joins the practice's staff; her index entry carries the employer,
+    // so the first tier, already released, reaches her.
+    app.owner_exec(&format!(
+        "UPDATE worker_profiles SET employer_kind = 'practice', employer_practice_id = '{molenweg}' \
+         WHERE user_id = '{locum}'"
+    ))
+    .await;
+    personeelsbank::matching::refresh_worker(&app.state, locum).await.unwrap();
+    let listed = candidates(&app, &pm, shift).await;
+    let me = listed.iter().find(|c| c["user_id"] == locum.to_string()).unwrap_or_else(|| panic!("{listed:?}"));
+    assert_eq!(me["tier"], 1, "{me}");
+    assert_eq!(me["offered"], true, "{me}");
     app.stop().await;
 }
 
