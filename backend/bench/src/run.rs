@@ -460,10 +460,11 @@ async fn fan_phase(ctx: &mut Ctx, env: &Env, data_dir: &Path) -> anyhow::Result<
     drop(reference);
     for (name, st) in [("server", &steps), ("reference", &rsteps)] {
         for s in st.iter() {
+            let produced = s.produced.as_ref().map_or(String::new(), |p| format!("; insert and poke {}", p.cell()));
             ctx.figure(
                 "Fan-out steps",
                 &format!("{name} at {} pushes/s", fmt_num(s.rate)),
-                format!("{} of {} delivered, {}", s.received, s.sent, s.latency.cell()),
+                format!("{} of {} delivered, {}{produced}", s.received, s.sent, s.latency.cell()),
             );
         }
     }

@@ -485,6 +485,9 @@ pub struct Step {
     pub sent: usize,
     pub received: usize,
     pub latency: Summary,
+    /// From each batch's intended time to its insert committed and its poke
+    /// published: the producers' share of `latency` (server steps only).
+    pub produced: Option<Summary>,
 }
 
 /// Pushes per second each step asks for.
@@ -509,7 +512,7 @@ fn step_of(rate: f64, sent: usize, receipts: &[Receipt], epoch: Instant, from_ns
             report::record(&mut h, r.at.saturating_duration_since(intended));
         }
     }
-    Step { rate, sent, received: h.len() as usize, latency: Summary::of(&h) }
+    Step { rate, sent, received: h.len() as usize, latency: Summary::of(&h), produced: None }
 }
 
 /// Fan-out through the real server: events for connected users are written
@@ -559,15 +562,17 @@ pub async fn fanout_server(
                 drop(c);
                 let _: i64 =
                     redis::cmd("PUBLISH").arg(channel).arg(r#"{"recipients":[]}"#).query_async(&mut bus).await?;
-                anyhow::Ok(())
+                anyhow::Ok(Instant::now().saturating_duration_since(intended))
             }));
             receipts.extend(pool.drain());
         }
+        let mut produced = report::histogram();
         for h in inflight {
-            h.await??;
+            report::record(&mut produced, h.await??);
         }
         settle(pool, &mut receipts, Duration::from_millis(1500), Duration::from_secs(30)).await;
-        let step = step_of(rate, per_tick * ticks, &receipts, epoch, from_ns);
+        let mut step = step_of(rate, per_tick * ticks, &receipts, epoch, from_ns);
+        step.produced = Some(Summary::of(&produced));
         let stop = step.latency.p99_ms > p99_ms * 4.0 || step.received < step.sent;
         steps.push(step);
         if stop {

@@ -1,5 +1,6 @@
 //! The event log's delivery order is numeric in `(xid, id)`, also where an
-//! xid gains a digit (text order would put "100" before "99").
+//! xid gains a digit (text order would put "100" before "99"), and the hub's
+//! reader reads a batch along the cursor index however far behind it is.
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use pb_store::events::{self, Cursor};
@@ -48,5 +49,67 @@ async fn events_are_read_in_numeric_xid_order_across_a_digit() {
     assert_eq!(page, ["first", "second"]);
     assert_eq!(kinds(&mine), ["first", "second"]);
     drop(db);
+    test_db.drop_database().await;
+}
+
+#[derive(diesel::QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+async fn plan_of_log_read(conn: &mut AsyncPgConnection, after: Cursor) -> String {
+    use diesel::sql_types::{BigInt, Text};
+    use diesel_async::RunQueryDsl;
+    let lines: Vec<PlanLine> = diesel::sql_query(format!("EXPLAIN {}", events::READ_LOG))
+        .bind::<Text, _>(after.xid.to_string())
+        .bind::<BigInt, _>(after.id)
+        .bind::<BigInt, _>(500)
+        .load(conn)
+        .await
+        .unwrap();
+    lines.into_iter().map(|l| l.line).collect::<Vec<_>>().join("\n")
+}
+
+/// A reader far behind the head reads one batch along the cursor index,
+/// not the whole backlog after its cursor. The planner, misled by the
+/// row-level security filter, would sort everything after the cursor for
+/// each batch; the reader's session rules that plan out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reader_far_behind_the_head_walks_the_cursor_index() {
+    let test_db = provision::create_test_database().await.unwrap();
+    // 40,000 events of 200 long-committed transactions, with statistics.
+    let mut owner = AsyncPgConnection::establish(&test_db.owner_url).await.unwrap();
+    owner
+        .batch_execute(
+            "INSERT INTO events (xid, recipient_user_id, kind, payload) \
+               SELECT (100 + n / 200)::text::xid8, gen_random_uuid(), 'backlog', jsonb_build_object('n', n) \
+               FROM generate_series(0, 39999) AS n; \
+             ANALYZE events",
+        )
+        .await
+        .unwrap();
+    let db = Db::connect(&test_db.app_url, &PoolSettings { max_size: 1, ..Default::default() }).unwrap();
+    // Halfway through the backlog.
+    let behind = Cursor { xid: 199, id: i64::MAX };
+
+    let mut planner_left_alone = db.dedicated().await.unwrap();
+    Scope::System.apply_to_session(&mut planner_left_alone).await.unwrap();
+    let unguided = plan_of_log_read(&mut planner_left_alone, behind).await;
+    assert!(unguided.contains("Sort"), "the scenario shows the planner's own choice, a sort:\n{unguided}");
+
+    let mut reader = db.dedicated().await.unwrap();
+    Scope::System.apply_to_session(&mut reader).await.unwrap();
+    events::plan_for_log_reading(&mut reader).await.unwrap();
+    let plan = plan_of_log_read(&mut reader, behind).await;
+    assert!(plan.contains("Index Scan using events_cursor_idx"), "{plan}");
+    assert!(!plan.contains("Sort") && !plan.contains("Bitmap"), "{plan}");
+
+    // And the read itself: the next 500 events in order.
+    let read = events::read_log(&mut reader, behind, 500).await.unwrap();
+    let numbers: Vec<i64> = read.rows.iter().map(|r| r.payload["n"].as_i64().unwrap()).collect();
+    assert_eq!(numbers, (20_000..20_500).collect::<Vec<_>>());
+    assert!(!read.pending);
+    drop((planner_left_alone, reader, db));
     test_db.drop_database().await;
 }

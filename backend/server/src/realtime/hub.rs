@@ -536,11 +536,7 @@ async fn read_on<T>(
     if conn.is_none() {
         let mut fresh = db.dedicated().await?;
         Scope::System.apply_to_session(&mut fresh).await?;
-        // Plan each read for its cursor: a generic plan of the log read
-        // cannot know how far behind the head the cursor is, and one that
-        // guessed wrong made every read of a busy log slow.
-        diesel_async::SimpleAsyncConnection::batch_execute(&mut fresh, "SET plan_cache_mode = force_custom_plan")
-            .await?;
+        events::plan_for_log_reading(&mut fresh).await?;
         *conn = Some(fresh);
     }
     let Some(c) = conn.as_mut() else { unreachable!("connection opened above") };
@@ -560,12 +556,22 @@ async fn catch_up(db: &Db, conn: &mut Option<AsyncPgConnection>, hub: &Hub, curs
         // Read even while nobody is connected here: the recent stretch is
         // what another instance's clients resume from when it goes away.
         loop {
+            let began = std::time::Instant::now();
             let read = events::read_log(c, at, BATCH).await?;
             let full = read.rows.len() as i64 == BATCH;
+            let read_us = began.elapsed().as_micros() as u64;
             for row in &read.rows {
                 at = row.cursor;
                 hub.dispatch(row.recipient, Arc::new(Frame::of(row)));
             }
+            tracing::debug!(
+                rows = read.rows.len(),
+                pending = read.pending,
+                read_us,
+                dispatch_us = began.elapsed().as_micros() as u64 - read_us,
+                oldest_age_ms = read.rows.first().map(|r| (chrono::Utc::now() - r.created_at).num_milliseconds()),
+                "read the event log"
+            );
             if !full {
                 return Ok(read.pending);
             }
