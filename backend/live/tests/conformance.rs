@@ -607,9 +607,27 @@ async fn instances_sharing_redis_adopt_each_others_rebuilds_and_refuse_an_older_
     }
     assert_agrees(&b, &second, &calls).await;
 
-    // An older epoch (an old RDB restored) is not trusted.
+    // A build of an older snapshot shape, still running during a rolling
+    // upgrade, writes under the bare prefix: a newer epoch there is not this
+    // index's and changes nothing.
     let mut conn = manager(&url).await;
-    redis::cmd("SET").arg(format!("{}:epoch", &*prefix)).arg("0000000000001-old").exec_async(&mut conn).await.unwrap();
+    assert_eq!(a.key_prefix(), format!("{}:s2", &*prefix));
+    redis::cmd("SET")
+        .arg(format!("{}:epoch", &*prefix))
+        .arg("9999999999999-00000000000000000000000000000000")
+        .exec_async(&mut conn)
+        .await
+        .unwrap();
+    assert!(a.is_intact().await.unwrap(), "another shape's keys are not this index's");
+    assert_agrees(&b, &second, &calls).await;
+
+    // An older epoch (an old RDB restored) is not trusted.
+    redis::cmd("SET")
+        .arg(format!("{}:epoch", a.key_prefix()))
+        .arg("0000000000001-old")
+        .exec_async(&mut conn)
+        .await
+        .unwrap();
     assert!(!a.is_intact().await.unwrap());
     assert!(!b.is_intact().await.unwrap());
     assert!(matches!(a.candidates(&calls[0], &second.ctx()).await, Err(IndexError::Lost)));
@@ -617,7 +635,7 @@ async fn instances_sharing_redis_adopt_each_others_rebuilds_and_refuse_an_older_
     // A newer epoch from a build that stored snapshots in another shape is
     // not trusted either: the index is rebuilt rather than misread.
     redis::cmd("SET")
-        .arg(format!("{}:epoch", &*prefix))
+        .arg(format!("{}:epoch", a.key_prefix()))
         .arg("9999999999999-00000000000000000000000000000000")
         .exec_async(&mut conn)
         .await

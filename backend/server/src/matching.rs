@@ -212,13 +212,6 @@ pub struct TieredMatch {
     pub tier: Tier,
 }
 
-/// Ranked candidates for a call, each with its release tier.
-pub async fn ranked(state: &AppState, s: &Shift) -> Result<Vec<TieredMatch>, ApiError> {
-    let ctx = state.db.tx(&Scope::System, async |c| call_context(c, s).await).await?;
-    let matches = search(state, s, &ctx).await?;
-    Ok(tiered(&ctx, matches))
-}
-
 /// Ask the live index for a call's ranked matches (rebuilding it first when it lost its data).
 pub async fn search(state: &AppState, s: &Shift, ctx: &CallContext) -> Result<Vec<Match>, ApiError> {
     let spec = call_spec(s)?;
@@ -250,17 +243,16 @@ pub async fn search_without_rebuild(
 /// practice's favourites and HAGRO, and what the match carries of the
 /// person (employer, own RHO).
 pub fn tiered(ctx: &CallContext, matches: Vec<Match>) -> Vec<TieredMatch> {
-    matches
-        .into_iter()
-        .map(|m| {
-            let tier = tier_of(
-                ctx.relations.favourites.contains(&m.worker_id),
-                m.employer_practice_id.is_some_and(|p| ctx.hagro_practices.contains(&p)),
-                m.own_rho,
-            );
-            TieredMatch { m, tier }
-        })
-        .collect()
+    matches.into_iter().map(|m| TieredMatch { tier: tier_of_match(ctx, &m), m }).collect()
+}
+
+/// The tier in which a call reaches a match, from the match and the call's context.
+fn tier_of_match(ctx: &CallContext, m: &Match) -> Tier {
+    tier_of(
+        ctx.relations.favourites.contains(&m.worker_id),
+        m.employer_practice_id.is_some_and(|p| ctx.hagro_practices.contains(&p)),
+        m.own_rho,
+    )
 }
 
 /// A short summary of a call for event payloads.
@@ -414,11 +406,10 @@ pub async fn offer_call(state: &AppState, shift_id: Uuid) -> Result<Vec<Uuid>, A
             // call that is no longer open is read for nothing, rarely.
             let shared: &AsyncPgConnection = c;
             let (s, ctx) = futures_util::join!(shifts::find(shared, shift_id), call_context_by_id(shared, shift_id));
-            let s = s?;
-            if s.status != "open" {
-                return Ok((s, None));
-            }
-            Ok((s, Some(ctx?)))
+            // Either failing aborts the transaction: report it, whatever the status.
+            let (s, ctx) = (s?, ctx?);
+            let open = s.status == "open";
+            Ok((s, open.then_some(ctx)))
         })
         .await?;
     let Some(ctx) = ctx else { return Ok(Vec::new()) };
@@ -530,11 +521,7 @@ pub async fn refresh_worker_of(state: &AppState, user_id: Uuid, kind: Kind) -> R
         let Some(ctx) = contexts.get(&s) else { continue };
         let spec = call_spec(&s)?;
         let Ok(m) = pb_domain::matching::evaluate(&spec, &me, &ctx.domain()) else { continue };
-        let tier = tier_of(
-            ctx.relations.favourites.contains(&user_id),
-            me.employer_practice_id.is_some_and(|p| ctx.hagro_practices.contains(&p)),
-            me.orgs.contains(&s.org_id),
-        );
+        let tier = tier_of_match(ctx, &m);
         if tier.level() > s.released_tier {
             continue;
         }

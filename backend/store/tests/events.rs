@@ -71,6 +71,13 @@ async fn plan_of_log_read(conn: &mut AsyncPgConnection, after: Cursor) -> String
     lines.into_iter().map(|l| l.line).collect::<Vec<_>>().join("\n")
 }
 
+#[track_caller]
+fn assert_walks_the_index_from_the_cursor(plan: &str) {
+    assert!(plan.contains("Index Scan using events_cursor_idx"), "{plan}");
+    assert!(plan.contains("Index Cond: (ROW(xid, id) > ROW("), "starts at the cursor, not at the start:\n{plan}");
+    assert!(!plan.contains("Sort") && !plan.contains("Bitmap"), "{plan}");
+}
+
 /// A reader far behind the head reads one batch along the cursor index,
 /// not the whole backlog after its cursor. The planner, misled by the
 /// row-level security filter, would sort everything after the cursor for
@@ -102,8 +109,23 @@ async fn a_reader_far_behind_the_head_walks_the_cursor_index() {
     Scope::System.apply_to_session(&mut reader).await.unwrap();
     events::plan_for_log_reading(&mut reader).await.unwrap();
     let plan = plan_of_log_read(&mut reader, behind).await;
-    assert!(plan.contains("Index Scan using events_cursor_idx"), "{plan}");
-    assert!(!plan.contains("Sort") && !plan.contains("Bitmap"), "{plan}");
+    assert_walks_the_index_from_the_cursor(&plan);
+    // The generic plan too, which a prepared statement settles on after
+    // five executions.
+    reader
+        .batch_execute(&format!(
+            "PREPARE log_read(text, bigint, bigint) AS {}; SET plan_cache_mode = force_generic_plan",
+            events::READ_LOG
+        ))
+        .await
+        .unwrap();
+    let generic: Vec<PlanLine> =
+        diesel_async::RunQueryDsl::load(diesel::sql_query("EXPLAIN EXECUTE log_read('199', 0, 500)"), &mut reader)
+            .await
+            .unwrap();
+    let generic = generic.into_iter().map(|l| l.line).collect::<Vec<_>>().join("\n");
+    assert!(generic.contains("$1"), "a generic plan names its parameters:\n{generic}");
+    assert_walks_the_index_from_the_cursor(&generic);
 
     // And the read itself: the next 500 events in order.
     let read = events::read_log(&mut reader, behind, 500).await.unwrap();

@@ -1,5 +1,6 @@
 //! The Redis engine, shared by every server instance. Key layout (`{p}` is the
-//! configurable prefix, `pb:live` in production):
+//! configurable prefix, `pb:live` in production, followed by the snapshot
+//! shape, so `pb:live:s2`):
 //!
 //! | key | type | holds |
 //! |---|---|---|
@@ -20,9 +21,17 @@
 //! Decoded snapshots are cached per process by (epoch, version), so the hot
 //! path moves ids, not JSON.
 //!
+//! Builds that store snapshots in different shapes keep apart: each has its
+//! own keys, so during a rolling upgrade an old instance neither reads the
+//! new build's snapshots nor writes its own into the new build's index. The
+//! first instance of a new shape finds no epoch under its keys and rebuilds
+//! from PostgreSQL; the old shape's keys stay until they are deleted by hand
+//! (`redis-cli --scan --pattern 'pb:live:*'`, everything not under the
+//! current shape) once no old instance runs.
+//!
 //! Loss detection: a flush removes the epoch; an old RDB restored brings back
-//! an older one; an index written by a build with another snapshot shape has
-//! another shape in its epoch. Each makes `is_intact` false and `candidates` and writes
+//! an older one; an epoch that does not name this build's shape was not
+//! written by it. Each makes `is_intact` false and `candidates` and writes
 //! answer [`IndexError::Lost`]. A newer epoch means another instance rebuilt:
 //! this one adopts it. The scripts touch keys they read from `{p}:wk:{id}`,
 //! which is fine on a single Redis, not on Redis Cluster.
@@ -202,7 +211,8 @@ struct Memberships {
 }
 
 impl RedisIndex {
-    /// `prefix` namespaces every key (`pb:live` in production; tests use a random one).
+    /// `prefix` namespaces every key (`pb:live` in production; tests use a
+    /// random one); the snapshot shape follows it.
     pub fn new(conn: ConnectionManager, prefix: impl Into<String>) -> Self {
         Self::with_config(conn, prefix, IndexConfig::default())
     }
@@ -210,7 +220,7 @@ impl RedisIndex {
     pub fn with_config(conn: ConnectionManager, prefix: impl Into<String>, config: IndexConfig) -> Self {
         RedisIndex {
             conn,
-            keys: Keys { prefix: prefix.into() },
+            keys: Keys { prefix: format!("{}:{SNAPSHOT_SHAPE}", prefix.into()) },
             config,
             upsert: Script::new(&format!("{FORGET_LUA}{UPSERT_LUA}")),
             remove: Script::new(&format!("{FORGET_LUA}{REMOVE_LUA}")),
@@ -219,11 +229,12 @@ impl RedisIndex {
         }
     }
 
-    pub fn prefix(&self) -> &str {
+    /// What this index's keys begin with: the prefix and the snapshot shape.
+    pub fn key_prefix(&self) -> &str {
         &self.keys.prefix
     }
 
-    /// Delete every key under the prefix (SCAN + UNLINK; never FLUSHALL).
+    /// Delete every key of this index (SCAN + UNLINK; never FLUSHALL).
     #[instrument(level = "debug", skip_all)]
     pub async fn clear(&self) -> Result<(), IndexError> {
         self.delete_keys(&[]).await?;
@@ -454,10 +465,11 @@ fn parse_member(raw: &str) -> Result<(Uuid, u64), IndexError> {
     Ok((Uuid::parse_str(id).map_err(|_| corrupt())?, seq.parse().map_err(|_| corrupt())?))
 }
 
-/// The shape of the stored snapshots (`snapshot`), written into every epoch.
-/// Change it with the shape: an index written in another shape is then not
-/// trusted (as if lost) and the first instance of the new shape rebuilds it,
-/// instead of failing on, or silently misreading, the old snapshots.
+/// The shape of the stored snapshots (`snapshot`), part of every key and
+/// written into every epoch. Change it with the shape: a build of the new
+/// shape then starts on keys of its own (rebuilt from PostgreSQL) instead of
+/// failing on, or silently misreading, the old snapshots, and instances of
+/// the old build cannot write old snapshots into its index.
 const SNAPSHOT_SHAPE: &str = "s2";
 
 fn new_epoch() -> String {

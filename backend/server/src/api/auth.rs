@@ -285,7 +285,7 @@ pub async fn accept_invitation(
         }
     };
     let language = body.language.unwrap_or_default();
-    let tokens = state
+    let (tokens, user_id, role) = state
         .db
         .tx(&Scope::System, async |c| -> ApiResult<_> {
             let user = match (&existing, &new_hash) {
@@ -310,12 +310,17 @@ pub async fn accept_invitation(
             if inv.role == "worker" && workers::find_profile(c, user.id).await?.is_none() {
                 workers::upsert_profile(c, &crate::api::me::empty_profile(user.id)).await?;
             }
-            start_session(&state, c, user.id, None).await
+            Ok((start_session(&state, c, user.id, None).await?, user.id, inv.role))
         })
         .await?;
     // An existing account gained a membership.
-    if let Some(user) = &existing {
-        state.auth_cache.forget(user.id);
+    if existing.is_some() {
+        state.auth_cache.forget(user_id);
+    }
+    // A worker registered with one more RHO: its calls may reach them now,
+    // and in an earlier tier than under an agreement.
+    if role == "worker" {
+        crate::matching::refresh_after_change(&state, user_id).await;
     }
     Ok(web::Json(tokens))
 }

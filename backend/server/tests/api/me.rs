@@ -546,6 +546,53 @@ async fn invitation_for_an_existing_account_needs_its_password() {
     app.stop().await;
 }
 
+/// A locum shared with the Kop by agreement reaches its calls in the
+/// partners' tier; registered with the Kop herself, she is in its own RHO's
+/// tier at once, without waiting for another change to her profile.
+#[actix_web::test]
+async fn a_worker_who_joins_another_rho_is_matched_as_its_own_at_once() {
+    let app = TestApp::spawn().await;
+    let kop = app.org_id(KOP).await;
+    let locum_id = app.user_id(LOCUM).await;
+    let locum = app.login(LOCUM).await;
+    let pm = app.login(PRACTICE_DENHELDER).await;
+    let practice = app
+        .owner_query_ids(&format!(
+            "SELECT m.practice_id AS id FROM memberships m JOIN users u ON u.id = m.user_id \
+             WHERE u.email = '{PRACTICE_DENHELDER}' AND m.role = 'practice_manager'"
+        ))
+        .await[0];
+    let day = chrono::Utc::now().date_naive() + chrono::Duration::days(3);
+    let window = json!({ "kind": "once", "starts_at": format!("{day}T08:00"), "ends_at": format!("{day}T17:00") });
+    let r = app.post("/api/v1/availability", Some(&locum), window).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let call = json!({
+        "practice_id": practice, "profession": "gp", "kind": "day_cover",
+        "starts_at": format!("{day}T09:00"), "ends_at": format!("{day}T13:00"),
+        "rate_cents": 15000, "engagement_type": "freelance"
+    });
+    let r = app.post("/api/v1/shifts", Some(&pm), call).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let shift = str_of(&r.body, "id").to_owned();
+    let tier_of_locum = async || {
+        let r = app.get(&format!("/api/v1/shifts/{shift}/candidates"), &pm).await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+        let listed = r.body.as_array().unwrap();
+        let me = listed.iter().find(|c| c["user_id"] == json!(locum_id)).unwrap_or_else(|| panic!("{}", r.text));
+        me["tier"].as_i64().unwrap()
+    };
+    assert_eq!(tier_of_locum().await, 3, "shared by agreement: the partners' tier");
+
+    let coordinator = app.login(COORD_KOP).await;
+    let r = invite(&app, &coordinator, json!({ "email": LOCUM, "role": "worker", "organisation_id": kop })).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let token = invitation_token(&app.mails.wait_for(1).await[0]);
+    let r = accept(&app, &token, "Eline Verhoeven", DEMO_PASSWORD).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    assert_eq!(tier_of_locum().await, 2, "registered with the Kop: its own RHO's tier");
+    app.stop().await;
+}
+
 // ---------------------------------------------------------------------------
 // Audit log
 // ---------------------------------------------------------------------------
