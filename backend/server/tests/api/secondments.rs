@@ -166,6 +166,7 @@ async fn three_approvals_turn_every_occurrence_into_a_booking() {
     }
     let r = app.get("/api/v1/secondments?status=proposed", &f.person).await;
     assert!(r.body.as_array().unwrap().is_empty());
+    app.stop().await;
 }
 
 #[actix_web::test]
@@ -211,6 +212,7 @@ async fn a_schedule_that_clashes_with_a_booking_is_refused_with_the_dates() {
     // Nothing was stored.
     let r = app.get("/api/v1/secondments", &f.coordinator).await;
     assert!(r.body.as_array().unwrap().is_empty());
+    app.stop().await;
 }
 
 #[actix_web::test]
@@ -252,6 +254,7 @@ async fn a_clash_that_appears_before_the_last_approval_blocks_it_and_changes_not
     assert_eq!(r.body["status"], "proposed");
     assert_eq!(r.body["awaiting"], json!(["borrower"]));
     assert_eq!(secondment_bookings(&app, &f.person).await.len(), 1, "only the other secondment's day");
+    app.stop().await;
 }
 
 #[actix_web::test]
@@ -314,6 +317,7 @@ async fn proposals_with_bad_input_are_refused_with_stable_codes() {
     assert!(r.body.as_array().unwrap().is_empty(), "{}", r.text);
     let r = app.get("/api/v1/secondments?status=maybe", &f.coordinator).await;
     assert_eq!((r.status, r.field_code()), (StatusCode::UNPROCESSABLE_ENTITY, "invalid_status"));
+    app.stop().await;
 }
 
 #[actix_web::test]
@@ -356,6 +360,7 @@ async fn only_the_parties_approve_and_outsiders_see_nothing() {
     let r =
         app.post(&format!("/api/v1/secondments/{id}/end"), Some(&f.coordinator), json!({ "reason": "klaar" })).await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "secondment_not_active"));
+    app.stop().await;
 }
 
 #[actix_web::test]
@@ -418,6 +423,7 @@ async fn shorten_extend_and_end() {
     assert!(secondment_bookings(&app, &f.person).await.is_empty());
     let r = app.post(&extend, Some(&f.coordinator), json!({ "ends_on": new_end + Duration::days(7) })).await;
     assert_eq!((r.status, r.code()), (StatusCode::CONFLICT, "secondment_not_active"));
+    app.stop().await;
 }
 
 #[actix_web::test]
@@ -434,6 +440,7 @@ async fn cancelling_one_working_day_does_not_reopen_it_as_a_call() {
     let open =
         app.owner_query_ids(&format!("SELECT id FROM shifts WHERE id = '{shift}' AND status = 'cancelled'")).await;
     assert_eq!(open.len(), 1, "the working day is cancelled, not offered to others");
+    app.stop().await;
 }
 
 #[actix_web::test]
@@ -483,6 +490,7 @@ async fn the_rho_pool_lends_through_its_coordinator_and_across_rhos_only_under_a
     // ... and the pool's own coordinator is told why.
     let r = app.post("/api/v1/secondments", Some(&noord), with(body, json!({ "profession": "assistant" }))).await;
     assert_eq!((r.status, r.field_code()), (StatusCode::UNPROCESSABLE_ENTITY, "no_sharing_agreement"));
+    app.stop().await;
 }
 
 #[actix_web::test]
@@ -520,6 +528,7 @@ async fn a_replayed_proposal_makes_one_secondment() {
     let r = app.get("/api/v1/secondments", &f.coordinator).await;
     assert_eq!(r.body.as_array().unwrap().len(), 1);
     assert_eq!(r.body[0]["id"], d["id"]);
+    app.stop().await;
 }
 
 #[actix_web::test]
@@ -557,4 +566,5 @@ async fn a_night_over_the_spring_change_is_booked_with_its_real_length() {
     assert_eq!(minutes, vec![540, 480]);
     assert_eq!(booked[1]["starts_at_local"], format!("{saturday}T23:00"));
     assert_eq!(booked[1]["ends_at_local"], format!("{change}T08:00"));
+    app.stop().await;
 }
