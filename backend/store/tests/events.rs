@@ -68,7 +68,11 @@ async fn plan_of_log_read(conn: &mut AsyncPgConnection, after: Cursor) -> String
         .load(conn)
         .await
         .unwrap();
-    lines.into_iter().map(|l| l.line).collect::<Vec<_>>().join("\n")
+    joined(lines)
+}
+
+fn joined(plan: Vec<PlanLine>) -> String {
+    plan.into_iter().map(|l| l.line).collect::<Vec<_>>().join("\n")
 }
 
 #[track_caller]
@@ -123,7 +127,7 @@ async fn a_reader_far_behind_the_head_walks_the_cursor_index() {
         diesel_async::RunQueryDsl::load(diesel::sql_query("EXPLAIN EXECUTE log_read('199', 0, 500)"), &mut reader)
             .await
             .unwrap();
-    let generic = generic.into_iter().map(|l| l.line).collect::<Vec<_>>().join("\n");
+    let generic = joined(generic);
     assert!(generic.contains("$1"), "a generic plan names its parameters:\n{generic}");
     assert_walks_the_index_from_the_cursor(&generic);
 

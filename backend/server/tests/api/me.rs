@@ -556,22 +556,11 @@ async fn a_worker_who_joins_another_rho_is_matched_as_its_own_at_once() {
     let locum_id = app.user_id(LOCUM).await;
     let locum = app.login(LOCUM).await;
     let pm = app.login(PRACTICE_DENHELDER).await;
-    let practice = app
-        .owner_query_ids(&format!(
-            "SELECT m.practice_id AS id FROM memberships m JOIN users u ON u.id = m.user_id \
-             WHERE u.email = '{PRACTICE_DENHELDER}' AND m.role = 'practice_manager'"
-        ))
-        .await[0];
-    let day = chrono::Utc::now().date_naive() + chrono::Duration::days(3);
-    let window = json!({ "kind": "once", "starts_at": format!("{day}T08:00"), "ends_at": format!("{day}T17:00") });
+    let practice = practice_of(&app, PRACTICE_DENHELDER).await;
+    let window = json!({ "kind": "once", "starts_at": local(3, 7), "ends_at": local(3, 18) });
     let r = app.post("/api/v1/availability", Some(&locum), window).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
-    let call = json!({
-        "practice_id": practice, "profession": "gp", "kind": "day_cover",
-        "starts_at": format!("{day}T09:00"), "ends_at": format!("{day}T13:00"),
-        "rate_cents": 15000, "engagement_type": "freelance"
-    });
-    let r = app.post("/api/v1/shifts", Some(&pm), call).await;
+    let r = app.post("/api/v1/shifts", Some(&pm), day_cover(practice, 3)).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
     let shift = str_of(&r.body, "id").to_owned();
     let tier_of_locum = async || {
