@@ -452,7 +452,8 @@ pub async fn refresh_worker(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>
 /// re-check of the offers held (the person got busier: no call can newly fit).
 pub async fn refresh_worker_of(state: &AppState, user_id: Uuid, kind: Kind) -> Result<Vec<Uuid>, ApiError> {
     let now = Utc::now();
-    let loaded = state.db.tx(&Scope::System, async |c| candidates::load(c, Some(&[user_id]), now).await).await?;
+    let loaded =
+        state.db.tx_of_lookups(&Scope::System, async |c| candidates::load(c, Some(&[user_id]), now).await).await?;
     let Some(me) = loaded.into_iter().next() else {
         // No profile any more, or disabled: out of the index, offers withdrawn.
         state.index.remove(user_id).await.map_err(MatchError::from)?;
@@ -752,7 +753,8 @@ pub async fn booked_in_background(state: &AppState, user_id: Uuid, window: TimeW
 /// it); offers are left to [`refresh_worker`]. One read, no commit to wait for.
 pub async fn reindex(state: &AppState, user_id: Uuid) -> Result<(), ApiError> {
     let now = Utc::now();
-    let loaded = state.db.tx(&Scope::System, async |c| candidates::load(c, Some(&[user_id]), now).await).await?;
+    let loaded =
+        state.db.tx_of_lookups(&Scope::System, async |c| candidates::load(c, Some(&[user_id]), now).await).await?;
     match loaded.into_iter().next() {
         Some(me) => {
             ensure_intact(state).await?;

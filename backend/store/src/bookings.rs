@@ -165,20 +165,26 @@ pub async fn list(
     include_cancelled: bool,
     limit: i64,
 ) -> Result<Vec<Booking>, StoreError> {
-    let (filter, ids): (&str, Vec<Uuid>) = match query {
-        BookingQuery::Worker(u) => ("b.user_id = ANY($1)", vec![*u]),
-        BookingQuery::Practices(p) => ("b.practice_id = ANY($1)", p.clone()),
-        BookingQuery::Orgs(o) => ("b.org_id = ANY($1)", o.clone()),
-        BookingQuery::Shift(s) => ("b.shift_id = ANY($1)", vec![*s]),
+    // One person or one call is `= $1`, not `= ANY($1)`: PostgreSQL plans a
+    // statement with `= ANY($1)` again on every execution (for a known array
+    // its custom plan always looks cheaper than the generic one), and a call
+    // with 50 simultaneous accepts runs this for 49 of them.
+    let (filter, one, several) = match query {
+        BookingQuery::Worker(u) => ("b.user_id = $1", Some(*u), Vec::new()),
+        BookingQuery::Shift(s) => ("b.shift_id = $1", Some(*s), Vec::new()),
+        BookingQuery::Practices(p) => ("b.practice_id = ANY($1)", None, p.clone()),
+        BookingQuery::Orgs(o) => ("b.org_id = ANY($1)", None, o.clone()),
     };
     let sql = format!(
         "SELECT {COLUMNS} FROM bookings b WHERE {filter} \
          AND ($2::timestamptz IS NULL OR upper(b.during) > $2) AND ($3 OR b.status = 'confirmed') \
          ORDER BY lower(b.during), b.id LIMIT $4"
     );
-    Ok(crate::prepared(sql)
-        .bind::<diesel::sql_types::Array<SqlUuid>, _>(ids)
-        .bind::<Nullable<Timestamptz>, _>(from)
+    let q = match one {
+        Some(id) => crate::prepared(sql).bind::<SqlUuid, _>(id),
+        None => crate::prepared(sql).bind::<diesel::sql_types::Array<SqlUuid>, _>(several),
+    };
+    Ok(q.bind::<Nullable<Timestamptz>, _>(from)
         .bind::<Bool, _>(include_cancelled)
         .bind::<diesel::sql_types::BigInt, _>(limit)
         .load(conn)

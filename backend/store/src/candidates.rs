@@ -23,7 +23,8 @@ use crate::StoreError;
 /// How far ahead availability is expanded for matching.
 pub const HORIZON_DAYS: i64 = 28;
 
-/// Load people with a worker profile; `only` limits to these ids.
+/// Load people with a worker profile; `only` limits to these ids (run that
+/// in [`crate::Db::tx_of_lookups`]: every read here is by person).
 #[tracing::instrument(skip_all)]
 pub async fn load(
     conn: &mut AsyncPgConnection,

@@ -62,15 +62,42 @@ impl Db {
         F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, E>,
         E: From<StoreError>,
     {
+        self.tx_planned(scope, Planning::Auto, work).await
+    }
+
+    /// [`tx`](Db::tx) for work that only looks rows up by their keys, one or
+    /// many at a time (`= ANY($1)` over ids, indexes without a predicate on
+    /// a bound value): each prepared statement is planned once per connection
+    /// and kept. PostgreSQL's default re-plans a statement with `= ANY($1)`
+    /// on every execution, because for a known array the custom plan always
+    /// looks cheaper than the generic one; re-reading one person for the
+    /// live index spent more time planning than running its seven reads.
+    ///
+    /// Not for statements that need the bound value to choose their plan: a
+    /// partial index whose predicate compares with a bound value (diesel
+    /// binds `.eq("open")` as `$n`) is out of a generic plan's reach.
+    pub async fn tx_of_lookups<T, E, F>(&self, scope: &Scope, work: F) -> Result<T, E>
+    where
+        F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, E>,
+        E: From<StoreError>,
+    {
+        self.tx_planned(scope, Planning::GenericOnce, work).await
+    }
+
+    async fn tx_planned<T, E, F>(&self, scope: &Scope, planning: Planning, work: F) -> Result<T, E>
+    where
+        F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, E>,
+        E: From<StoreError>,
+    {
         let mut conn = self.conn().await?;
-        if let Err(e) = begin(&mut conn, scope).await {
+        if let Err(e) = begin(&mut conn, scope, planning).await {
             // Nothing ran yet: a connection that died while idle in the pool
             // (the server restarted, an idle timeout) is dropped, and the
             // work gets one fresh connection before the error is returned.
             tracing::debug!(error = %e, "BEGIN failed on a pooled connection; retrying on a new one");
             drop(Object::take(conn));
             conn = self.conn().await?;
-            begin(&mut conn, scope).await?;
+            begin(&mut conn, scope, planning).await?;
         }
         run_begun(&mut conn, work).await
     }
@@ -94,13 +121,26 @@ where
     F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, E>,
     E: From<StoreError>,
 {
-    begin(conn, scope).await?;
+    begin(conn, scope, Planning::Auto).await?;
     run_begun(conn, work).await
 }
 
-/// BEGIN and the scope in one round trip.
-async fn begin(conn: &mut AsyncPgConnection, scope: &Scope) -> Result<(), StoreError> {
-    if let Err(e) = AnsiTransactionManager::begin_transaction_sql(conn, &scope.begin_sql()).await {
+/// How the statements of a transaction are planned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Planning {
+    /// PostgreSQL's default: custom plans until a generic one looks as good.
+    Auto,
+    /// A generic plan, made once per connection (see [`Db::tx_of_lookups`]).
+    GenericOnce,
+}
+
+/// BEGIN, the scope and the planning mode in one round trip.
+async fn begin(conn: &mut AsyncPgConnection, scope: &Scope, planning: Planning) -> Result<(), StoreError> {
+    let mut sql = scope.begin_sql();
+    if planning == Planning::GenericOnce {
+        sql.push_str("; SET LOCAL plan_cache_mode = force_generic_plan");
+    }
+    if let Err(e) = AnsiTransactionManager::begin_transaction_sql(conn, &sql).await {
         // The batch may have begun a transaction that the manager does not
         // count (BEGIN ran, the settings failed): end it here, or the
         // connection would go back to the pool inside an aborted transaction.

@@ -267,13 +267,21 @@ pub async fn find_many(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<Vec
 /// Withdraw every live offer of a call; returns who had one.
 #[tracing::instrument(skip_all)]
 pub async fn withdraw_offers(conn: &AsyncPgConnection, shift_id: Uuid) -> Result<Vec<Uuid>, StoreError> {
-    Ok(diesel::update(
-        shift_offers::table.filter(shift_offers::shift_id.eq(shift_id)).filter(shift_offers::withdrawn_at.is_null()),
+    // Hand-written so PostgreSQL keeps it prepared: diesel sends every
+    // `update` as an unnamed statement, parsed and planned on each call
+    // (see `crate::prepared`). It runs on every call that fills.
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        user_id: Uuid,
+    }
+    let rows: Vec<Row> = crate::prepared(
+        "UPDATE shift_offers SET withdrawn_at = now() WHERE shift_id = $1 AND withdrawn_at IS NULL RETURNING user_id",
     )
-    .set(shift_offers::withdrawn_at.eq(crate::db_now()))
-    .returning(shift_offers::user_id)
-    .get_results(&mut &*conn)
-    .await?)
+    .bind::<diesel::sql_types::Uuid, _>(shift_id)
+    .load(&mut &*conn)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.user_id).collect())
 }
 
 #[tracing::instrument(skip_all)]
@@ -301,13 +309,12 @@ pub async fn live_offers_of_user(conn: &mut AsyncPgConnection, user_id: Uuid) ->
 /// Withdraw one person's live offer for a call; `true` if there was one.
 #[tracing::instrument(skip_all)]
 pub async fn withdraw_offer(conn: &AsyncPgConnection, shift_id: Uuid, user_id: Uuid) -> Result<bool, StoreError> {
-    let n = diesel::update(
-        shift_offers::table
-            .filter(shift_offers::shift_id.eq(shift_id))
-            .filter(shift_offers::user_id.eq(user_id))
-            .filter(shift_offers::withdrawn_at.is_null()),
+    // Prepared once per connection, as `withdraw_offers`: every booking runs it.
+    let n = crate::prepared(
+        "UPDATE shift_offers SET withdrawn_at = now() WHERE shift_id = $1 AND user_id = $2 AND withdrawn_at IS NULL",
     )
-    .set(shift_offers::withdrawn_at.eq(crate::db_now()))
+    .bind::<diesel::sql_types::Uuid, _>(shift_id)
+    .bind::<diesel::sql_types::Uuid, _>(user_id)
     .execute(&mut &*conn)
     .await?;
     Ok(n == 1)
