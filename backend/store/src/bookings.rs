@@ -167,7 +167,7 @@ pub async fn list(
 ) -> Result<Vec<Booking>, StoreError> {
     // One person or one call is `= $1`, not `= ANY($1)`: PostgreSQL plans a
     // statement with `= ANY($1)` again on every execution (for a known array
-    // its custom plan always looks cheaper than the generic one), and a call
+    // of one id its custom plan looks cheaper than the generic one), and a call
     // with 50 simultaneous accepts runs this for 49 of them.
     let (filter, one, several) = match query {
         BookingQuery::Worker(u) => ("b.user_id = $1", Some(*u), Vec::new()),

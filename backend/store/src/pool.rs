@@ -66,16 +66,20 @@ impl Db {
     }
 
     /// [`tx`](Db::tx) for work that only looks rows up by their keys, one or
-    /// many at a time (`= ANY($1)` over ids, indexes without a predicate on
+    /// a few at a time (`= ANY($1)` over ids, indexes without a predicate on
     /// a bound value): each prepared statement is planned once per connection
     /// and kept. PostgreSQL's default re-plans a statement with `= ANY($1)`
-    /// on every execution, because for a known array the custom plan always
-    /// looks cheaper than the generic one; re-reading one person for the
-    /// live index spent more time planning than running its seven reads.
+    /// on every execution, because for an array of one or a few ids the
+    /// custom plan looks cheaper than the generic one; re-reading one person
+    /// for the live index spent more time planning than running its seven
+    /// reads.
     ///
     /// Not for statements that need the bound value to choose their plan: a
     /// partial index whose predicate compares with a bound value (diesel
-    /// binds `.eq("open")` as `$n`) is out of a generic plan's reach.
+    /// binds `.eq("open")` as `$n`) is out of a generic plan's reach. Not
+    /// for arrays of thousands (the generic plan is costed for ten). And
+    /// only with prepared statements: one diesel does not cache (`update`,
+    /// `sql_query`) would get a generic plan made for it on every call.
     pub async fn tx_of_lookups<T, E, F>(&self, scope: &Scope, work: F) -> Result<T, E>
     where
         F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, E>,

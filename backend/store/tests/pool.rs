@@ -59,77 +59,112 @@ async fn work_survives_pooled_connections_the_server_closed() {
 }
 
 #[derive(QueryableByName)]
-struct PlanLine {
-    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
-    line: String,
-}
-
-#[derive(QueryableByName)]
 struct Setting {
     #[diesel(sql_type = Text)]
     mode: String,
 }
 
-/// The plan PostgreSQL would run for the next execution of the prepared
-/// statement `by_ids` on this connection, one line.
-async fn next_plan(c: &mut AsyncPgConnection) -> Result<String, StoreError> {
-    let lines: Vec<PlanLine> = diesel::sql_query("EXPLAIN EXECUTE by_ids(ARRAY[gen_random_uuid()])").load(c).await?;
-    Ok(lines.into_iter().map(|l| l.line).collect::<Vec<_>>().join(" "))
+#[derive(QueryableByName)]
+struct Plans {
+    #[diesel(sql_type = BigInt)]
+    generic: i64,
+    #[diesel(sql_type = BigInt)]
+    custom: i64,
 }
 
 async fn plan_cache_mode(c: &mut AsyncPgConnection) -> Result<String, StoreError> {
     Ok(diesel::sql_query("SELECT current_setting('plan_cache_mode') AS mode").get_result::<Setting>(c).await?.mode)
 }
 
-/// `= ANY($1)` over ids is planned again on every execution by default (the
-/// custom plan for the array at hand always looks cheaper than the generic
-/// one); inside `tx_of_lookups` the generic plan is used from the first
-/// execution, and the setting ends with that transaction.
+/// How often this session planned the prepared statement `name` generically and custom.
+async fn plans_of(c: &mut AsyncPgConnection, name: &str) -> Result<(i64, i64), StoreError> {
+    let p: Plans = diesel::sql_query(
+        "SELECT generic_plans AS generic, custom_plans AS custom FROM pg_prepared_statements WHERE name = $1",
+    )
+    .bind::<Text, _>(name)
+    .get_result(c)
+    .await?;
+    Ok((p.generic, p.custom))
+}
+
+/// By default, a lookup of one id written `= ANY($1)` gets a custom plan on
+/// every execution, while `= $1` settles on the generic plan after five;
+/// inside `tx_of_lookups` the array lookup is planned generically from the
+/// first execution, and the setting ends with that transaction. The offer
+/// withdrawals of a booking are prepared statements of the session.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_transaction_of_lookups_plans_each_statement_once_and_only_that_transaction() {
     let test_db = provision::create_test_database().await.unwrap();
-    // One connection, so every transaction below shares the session and its
-    // prepared statement.
-    let db = Db::connect(&test_db.app_url, &PoolSettings { max_size: 1, ..Default::default() }).unwrap();
-    db.tx(&Scope::System, async |c| -> Result<(), StoreError> {
-        diesel::sql_query("PREPARE by_ids(uuid[]) AS SELECT id FROM users WHERE id = ANY($1)").execute(c).await?;
-        Ok(())
-    })
+    // Statistics of a table with rows, so that the planner's costs do not
+    // rest on the guesses it makes for a table never analysed.
+    let mut owner = AsyncPgConnection::establish(&test_db.owner_url).await.unwrap();
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut owner,
+        "INSERT INTO users (email, password_hash, name) \
+           SELECT 'u' || n || '@example.nl', 'x', 'U ' || n FROM generate_series(1, 2000) AS n; \
+         ANALYZE users",
+    )
     .await
     .unwrap();
+    // One connection, so every transaction below shares the session and its
+    // prepared statements.
+    let db = Db::connect(&test_db.app_url, &PoolSettings { max_size: 1, ..Default::default() }).unwrap();
 
-    let (mode, plans) = db
+    let (mode, by_ids, by_id) = db
         .tx(&Scope::System, async |c| -> Result<_, StoreError> {
-            let mut plans = Vec::new();
+            diesel::sql_query("PREPARE by_ids(uuid[]) AS SELECT id FROM users WHERE id = ANY($1)").execute(c).await?;
+            diesel::sql_query("PREPARE by_id(uuid) AS SELECT id FROM users WHERE id = $1").execute(c).await?;
             // Past the five custom plans after which PostgreSQL may settle on a generic one.
             for _ in 0..8 {
-                plans.push(next_plan(c).await?);
                 diesel::sql_query("EXECUTE by_ids(ARRAY[gen_random_uuid()])").execute(c).await?;
+                diesel::sql_query("EXECUTE by_id(gen_random_uuid())").execute(c).await?;
             }
-            Ok((plan_cache_mode(c).await?, plans))
+            Ok((plan_cache_mode(c).await?, plans_of(c, "by_ids").await?, plans_of(c, "by_id").await?))
         })
         .await
         .unwrap();
     assert_eq!(mode, "auto");
-    for plan in &plans {
-        assert!(!plan.contains("$1"), "by default every execution gets a custom plan for its array: {plan}");
-    }
+    assert_eq!(by_ids, (0, 8), "by default `= ANY($1)` is planned for each execution");
+    assert!(by_id.0 >= 1 && by_id.1 == 5, "`= $1` settles on the generic plan after five custom ones: {by_id:?}");
 
-    let (mode, plan) = db
+    let (mode, by_ids) = db
         .tx_of_lookups(&Scope::System, async |c| -> Result<_, StoreError> {
-            Ok((plan_cache_mode(c).await?, next_plan(c).await?))
+            diesel::sql_query("EXECUTE by_ids(ARRAY[gen_random_uuid()])").execute(c).await?;
+            diesel::sql_query("EXECUTE by_ids(ARRAY[gen_random_uuid()])").execute(c).await?;
+            Ok((plan_cache_mode(c).await?, plans_of(c, "by_ids").await?))
         })
         .await
         .unwrap();
     assert_eq!(mode, "force_generic_plan");
-    assert!(plan.contains("ANY ($1)"), "one generic plan, made once for the connection: {plan}");
+    assert_eq!(by_ids, (2, 8), "generic plans inside a transaction of lookups");
 
-    let (mode, plan) = db
-        .tx(&Scope::System, async |c| -> Result<_, StoreError> { Ok((plan_cache_mode(c).await?, next_plan(c).await?)) })
+    let (mode, by_ids) = db
+        .tx(&Scope::System, async |c| -> Result<_, StoreError> {
+            diesel::sql_query("EXECUTE by_ids(ARRAY[gen_random_uuid()])").execute(c).await?;
+            Ok((plan_cache_mode(c).await?, plans_of(c, "by_ids").await?))
+        })
         .await
         .unwrap();
     assert_eq!(mode, "auto", "the setting ended with the transaction of lookups");
-    assert!(!plan.contains("$1"), "{plan}");
+    assert_eq!(by_ids, (2, 9), "custom plans again after it");
+
+    // The offer withdrawals are kept as prepared statements (diesel's own
+    // `update` would be an unnamed statement, parsed and planned each time).
+    let prepared = db
+        .tx(&Scope::System, async |c| -> Result<_, StoreError> {
+            pb_store::shifts::withdraw_offer(c, uuid::Uuid::new_v4(), uuid::Uuid::new_v4()).await?;
+            pb_store::shifts::withdraw_offers(c, uuid::Uuid::new_v4()).await?;
+            Ok(diesel::sql_query(
+                "SELECT count(*) AS n FROM pg_prepared_statements \
+                 WHERE NOT from_sql AND statement LIKE 'UPDATE shift_offers SET withdrawn_at = now()%'",
+            )
+            .get_result::<Count>(c)
+            .await?
+            .n)
+        })
+        .await
+        .unwrap();
+    assert_eq!(prepared, 2);
     drop(db);
     test_db.drop_database().await;
 }
