@@ -188,6 +188,7 @@ pub struct Context<'a> {
 pub fn evaluate(call: &CallSpec, cand: &Candidate, ctx: &Context<'_>) -> Result<Match, Vec<Reject>> {
     let mut rejects = Vec::new();
     let mut reasons = Vec::new();
+    let day = call.window.local_start_date();
 
     if !cand.professions.contains(&call.profession) {
         rejects.push(Reject::Profession);
@@ -227,7 +228,7 @@ pub fn evaluate(call: &CallSpec, cand: &Candidate, ctx: &Context<'_>) -> Result<
             reasons.push(Reason::HisExperience);
         }
     }
-    if !registrations_valid(call.profession, &cand.registrations, call.window.local_start_date()) {
+    if !registrations_valid(call.profession, &cand.registrations, day) {
         rejects.push(Reject::RegistrationInvalid);
     }
     if cand.min_rate_cents.is_some_and(|min| min > call.rate_cents) {
@@ -236,7 +237,7 @@ pub fn evaluate(call: &CallSpec, cand: &Candidate, ctx: &Context<'_>) -> Result<
     if !cand.engagement_types.contains(&call.engagement) {
         rejects.push(Reject::EngagementType);
     }
-    let own_rho = match visibility(call, cand, ctx.agreements) {
+    let own_rho = match visibility(call, day, cand, ctx.agreements) {
         None => {
             rejects.push(Reject::NotVisible);
             false
@@ -287,11 +288,15 @@ pub fn evaluate(call: &CallSpec, cand: &Candidate, ctx: &Context<'_>) -> Result<
 }
 
 /// Own tenant: `Some(None)`; shared under an agreement: `Some(Some(id))`.
-fn visibility(call: &CallSpec, cand: &Candidate, agreements: &[SharingAgreement]) -> Option<Option<Uuid>> {
+fn visibility(
+    call: &CallSpec,
+    day: NaiveDate,
+    cand: &Candidate,
+    agreements: &[SharingAgreement],
+) -> Option<Option<Uuid>> {
     if cand.orgs.contains(&call.org_id) {
         return Some(None);
     }
-    let day = call.window.local_start_date();
     agreements
         .iter()
         .find(|a| {

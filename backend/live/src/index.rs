@@ -26,10 +26,10 @@ mod snapshot;
 
 use std::future::Future;
 
-use chrono::{Duration, NaiveDate};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Europe::Amsterdam;
 use pb_domain::matching::{CallSpec, Candidate, Context, Match};
-use pb_domain::{GeoPoint, Profession};
+use pb_domain::{GeoPoint, Profession, TimeWindow};
 use uuid::Uuid;
 
 pub use in_process::InProcessIndex;
@@ -149,10 +149,7 @@ pub(crate) fn placement(cand: &Candidate) -> Placement {
 pub(crate) fn buckets(cand: &Candidate, horizon_days: u32) -> Vec<(Profession, NaiveDate)> {
     let mut days: Vec<NaiveDate> = Vec::new();
     for w in &cand.available {
-        let first = w.local_start_date();
-        // The last instant inside the half-open window.
-        let last_instant = w.end() - Duration::nanoseconds(1);
-        let last = last_instant.with_timezone(&Amsterdam).date_naive();
+        let (first, last) = local_days(w);
         let cap =
             first.checked_add_signed(Duration::days(i64::from(horizon_days.max(1)) - 1)).unwrap_or(NaiveDate::MAX);
         let mut d = first;
@@ -170,6 +167,29 @@ pub(crate) fn buckets(cand: &Candidate, horizon_days: u32) -> Vec<(Profession, N
     professions.sort_unstable();
     professions.dedup();
     professions.iter().flat_map(|p| days.iter().map(move |d| (*p, *d))).collect()
+}
+
+/// The first and last local Amsterdam day a window touches.
+fn local_days(w: &TimeWindow) -> (NaiveDate, NaiveDate) {
+    // The last instant inside the half-open window.
+    let last_instant = w.end() - Duration::nanoseconds(1);
+    (w.local_start_date(), last_instant.with_timezone(&Amsterdam).date_naive())
+}
+
+/// From the earliest start to the latest end of the worker's windows that
+/// touch local `day` (whether or not the horizon indexes them there): a call
+/// starting that day outside this span has no window containing its start, so
+/// [`maybe_available`] would fail. Lets an index screen a worker without
+/// reading their windows. `None`: no window touches that day.
+pub(crate) fn day_span(cand: &Candidate, day: NaiveDate) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+    cand.available
+        .iter()
+        .filter(|w| {
+            let (first, last) = local_days(w);
+            first <= day && day <= last
+        })
+        .map(|w| (w.start(), w.end()))
+        .reduce(|(s, e), (s2, e2)| (s.min(s2), e.max(e2)))
 }
 
 /// The call's own distance limit, when it can narrow the search at all

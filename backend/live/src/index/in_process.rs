@@ -5,14 +5,14 @@
 use std::collections::HashMap;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use pb_domain::matching::{evaluate, CallSpec, Candidate, Context, Match};
 use pb_domain::{GeoPoint, Profession};
 use uuid::Uuid;
 
 use super::{
-    bounding_box, buckets, call_cap_km, maybe_available, maybe_in_reach, placement, sort_like_rank, AvailabilityIndex,
-    IndexConfig, IndexError, Placement, TIER_LIMITS_KM,
+    bounding_box, buckets, call_cap_km, day_span, maybe_available, maybe_in_reach, placement, sort_like_rank,
+    AvailabilityIndex, IndexConfig, IndexError, Placement, TIER_LIMITS_KM,
 };
 
 /// Kilometres per degree of latitude, rounded down (cells only need to be roughly sized).
@@ -47,9 +47,24 @@ struct Tier {
     cells: HashMap<(i32, i32), Vec<Slot>>,
 }
 
+/// One worker in a cell, with what the screens need held inline: a search
+/// walks a cell's slots in order and reads a worker's own data only for those
+/// who pass both screens (reading it is a cache miss per worker, which
+/// dominated the search at Headroom scale).
 struct Slot {
     home: GeoPoint,
+    radius_km: f64,
+    /// [`day_span`] of the worker on the bucket's day.
+    span: (DateTime<Utc>, DateTime<Utc>),
     cand: Arc<Candidate>,
+}
+
+impl Slot {
+    /// Could a window of this worker contain `start` (a call starting on the
+    /// bucket's day)? Only false when none can.
+    fn may_cover(&self, start: DateTime<Utc>) -> bool {
+        self.span.0 <= start && start < self.span.1
+    }
 }
 
 impl InProcessIndex {
@@ -89,9 +104,10 @@ impl InProcessIndex {
             bucket.everyone.values().for_each(|c| consider(c));
         } else {
             bucket.scan.values().for_each(|c| consider(c));
+            let start = call.window.start();
             for tier in &bucket.tiers {
                 tier.visit(call, |slot| {
-                    if maybe_in_reach(&slot.home, slot.cand.travel_radius_km, call) {
+                    if slot.may_cover(start) && maybe_in_reach(&slot.home, slot.radius_km, call) {
                         consider(&slot.cand);
                     }
                 });
@@ -121,7 +137,12 @@ impl Inner {
                 Placement::Scan => {
                     bucket.scan.insert(id, Arc::clone(&cand));
                 }
-                Placement::Tier { tier, home } => bucket.tiers[tier].insert(home, Arc::clone(&cand)),
+                Placement::Tier { tier, home } => {
+                    // Every worker in the bucket has a window touching its day;
+                    // without one the slot screens nothing out.
+                    let span = day_span(&cand, key.1).unwrap_or((DateTime::<Utc>::MIN_UTC, DateTime::<Utc>::MAX_UTC));
+                    bucket.tiers[tier].insert(home, span, Arc::clone(&cand));
+                }
             }
         }
         self.workers.insert(id, cand);
@@ -168,9 +189,10 @@ impl Tier {
         ((p.latitude / self.cell_deg).floor() as i32, (p.longitude / self.cell_deg).floor() as i32)
     }
 
-    fn insert(&mut self, home: GeoPoint, cand: Arc<Candidate>) {
-        self.max_radius_km = self.max_radius_km.max(cand.travel_radius_km);
-        self.cells.entry(self.cell(&home)).or_default().push(Slot { home, cand });
+    fn insert(&mut self, home: GeoPoint, span: (DateTime<Utc>, DateTime<Utc>), cand: Arc<Candidate>) {
+        let radius_km = cand.travel_radius_km;
+        self.max_radius_km = self.max_radius_km.max(radius_km);
+        self.cells.entry(self.cell(&home)).or_default().push(Slot { home, radius_km, span, cand });
     }
 
     fn remove(&mut self, home: GeoPoint, id: Uuid) {

@@ -120,3 +120,64 @@ proptest! {
         prop_assert!(b.min_lon <= p.longitude && p.longitude <= b.max_lon, "{b:?} {p:?}");
     }
 }
+
+#[test]
+fn a_day_span_covers_every_window_touching_the_day_and_only_those() {
+    let at = |day: &str, h: u32| Amsterdam.from_local_datetime(&d(day).and_hms_opt(h, 0, 0).unwrap()).unwrap().to_utc();
+    let morning = TimeWindow::new(at("2026-06-10", 8), at("2026-06-10", 12)).unwrap();
+    let evening = TimeWindow::new(at("2026-06-10", 18), at("2026-06-10", 22)).unwrap();
+    let night = TimeWindow::new(at("2026-06-11", 23), at("2026-06-12", 7)).unwrap();
+    let w = worker(vec![evening, night, morning], 20.0, Some(ALKMAAR));
+    assert_eq!(day_span(&w, d("2026-06-10")), Some((at("2026-06-10", 8), at("2026-06-10", 22))));
+    // The night touches both local days.
+    assert_eq!(day_span(&w, d("2026-06-11")), Some((at("2026-06-11", 23), at("2026-06-12", 7))));
+    assert_eq!(day_span(&w, d("2026-06-12")), Some((at("2026-06-11", 23), at("2026-06-12", 7))));
+    assert_eq!(day_span(&w, d("2026-06-13")), None);
+}
+
+/// The in-process index screens a worker by the span of their windows on the
+/// call's day. A long window that the horizon stops indexing still counts
+/// there: the worker sits in the day's bucket through another window, and
+/// the long one covers the call (exactly as `rank` says).
+#[tokio::test]
+async fn a_window_beyond_the_horizon_still_covers_a_call_on_a_day_indexed_through_another() {
+    use pb_domain::matching::{rank, MatchPolicy, PracticeRelations, ShiftKind};
+    use pb_domain::EngagementType;
+    let at = |day: &str, h: u32| Amsterdam.from_local_datetime(&d(day).and_hms_opt(h, 0, 0).unwrap()).unwrap().to_utc();
+    let org = Uuid::from_u128(7);
+    let mut w = worker(
+        vec![
+            // Ten days long: with a three-day horizon, indexed on 1-3 June only.
+            TimeWindow::new(at("2026-06-01", 6), at("2026-06-11", 6)).unwrap(),
+            // Puts the worker in the bucket of 6 June.
+            TimeWindow::new(at("2026-06-06", 18), at("2026-06-06", 22)).unwrap(),
+        ],
+        30.0,
+        Some(ALKMAAR),
+    );
+    w.orgs = vec![org];
+    w.engagement_types = EngagementType::ALL.to_vec();
+    let index = InProcessIndex::with_config(IndexConfig { horizon_days: 3, ..IndexConfig::default() });
+    index.rebuild(vec![w.clone()]).await.unwrap();
+    let call = CallSpec {
+        id: Uuid::from_u128(8),
+        practice_id: Uuid::from_u128(9),
+        org_id: org,
+        profession: Profession::Assistant,
+        // 6 June, 09:00-13:00: inside the long window, outside the evening one.
+        window: TimeWindow::new(at("2026-06-06", 9), at("2026-06-06", 13)).unwrap(),
+        kind: ShiftKind::DayCover,
+        location: ALKMAAR,
+        max_distance_km: None,
+        required_skills: vec![],
+        his: None,
+        his_required: false,
+        rate_cents: 8_000,
+        engagement: EngagementType::ALL[0],
+    };
+    let (relations, policy) = (PracticeRelations::default(), MatchPolicy::default());
+    let ctx = Context { agreements: &[], relations: &relations, policy: &policy };
+    let want = rank(&call, std::slice::from_ref(&w), &ctx);
+    assert_eq!(want.len(), 1, "the reference matches the worker");
+    assert_eq!(index.candidates(&call, &ctx).await.unwrap(), want);
+}

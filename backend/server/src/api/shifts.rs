@@ -786,7 +786,7 @@ pub struct CandidateView {
     pub offered: bool,
     /// Why this person fits (favourite, worked here before, distance, skills, ...).
     #[schema(value_type = Vec<Object>)]
-    pub reasons: serde_json::Value,
+    pub reasons: Vec<pb_domain::matching::Reason>,
 }
 
 /// Ranked candidates for a call with the reasons each one fits (practice
@@ -861,20 +861,20 @@ async fn candidates_once(state: &AppState, user: &AuthUser, id: Uuid) -> ApiResu
                 shifts::offers_of_shift(shared, s.id),
                 audit::record_many(shared, &entries)
             );
-            let names = names?;
+            let mut names = names?;
             audited?;
             let offered: Vec<Uuid> = offers?.into_iter().map(|o| o.user_id).collect();
             Ok(Some(
                 ranked
                     .into_iter()
                     .map(|t| CandidateView {
-                        name: names.get(&t.m.worker_id).cloned().unwrap_or_default(),
+                        name: names.remove(&t.m.worker_id).unwrap_or_default(),
                         user_id: t.m.worker_id,
                         score: t.m.score,
                         distance_km: t.m.distance_km.map(|d| (d * 10.0).round() / 10.0),
                         tier: t.tier.level(),
                         offered: offered.contains(&t.m.worker_id),
-                        reasons: serde_json::to_value(&t.m.reasons).unwrap_or_default(),
+                        reasons: t.m.reasons,
                     })
                     .collect::<Vec<_>>(),
             ))
