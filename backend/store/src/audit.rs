@@ -77,6 +77,46 @@ pub async fn record_many(conn: &AsyncPgConnection, entries: &[NewAuditEntry]) ->
     Ok(())
 }
 
+/// One access that showed several people at once (a call's candidate list,
+/// its applications): `actor`, acting for `org`, saw `people` in this order,
+/// each under the agreement beside them, if any.
+#[derive(Debug, Clone)]
+pub struct SeveralPeopleSeen<'a> {
+    pub action: &'static str,
+    pub actor: Uuid,
+    pub org: Uuid,
+    pub people: &'a [(Uuid, Option<Uuid>)],
+    pub detail: serde_json::Value,
+}
+
+/// Record [`SeveralPeopleSeen`] as one row naming them all (decision 0026):
+/// one heap tuple and one GIN pending-list entry, where a row per person took
+/// a B-tree insert per person in each of the log's indexes. Nothing is
+/// written when nobody was shown.
+#[tracing::instrument(skip_all, fields(action = seen.action, people = seen.people.len()))]
+pub async fn record_several(conn: &AsyncPgConnection, seen: SeveralPeopleSeen<'_>) -> Result<(), StoreError> {
+    use diesel::sql_types::{Array, Jsonb, Nullable, Text, Uuid as SqlUuid};
+    if seen.people.is_empty() {
+        return Ok(());
+    }
+    let subjects: Vec<Uuid> = seen.people.iter().map(|(p, _)| *p).collect();
+    let agreements: Option<Vec<Option<Uuid>>> =
+        seen.people.iter().any(|(_, a)| a.is_some()).then(|| seen.people.iter().map(|(_, a)| *a).collect());
+    crate::prepared(
+        "INSERT INTO audit_log (action, actor_user_id, on_behalf_of_org_id, outcome, detail, subject_user_ids, \
+         agreement_ids) VALUES ($1, $2, $3, 'allowed', $4, $5, $6)",
+    )
+    .bind::<Text, _>(seen.action)
+    .bind::<SqlUuid, _>(seen.actor)
+    .bind::<SqlUuid, _>(seen.org)
+    .bind::<Jsonb, _>(&seen.detail)
+    .bind::<Array<SqlUuid>, _>(subjects)
+    .bind::<Nullable<Array<Nullable<SqlUuid>>>, _>(agreements)
+    .execute(&mut &*conn)
+    .await?;
+    Ok(())
+}
+
 /// Staff (`actor`) saw the data of these (person, RHO) pairs: one allowed
 /// entry per distinct pair, the actor's own data left out, in one insert.
 #[tracing::instrument(skip_all, fields(action))]
@@ -118,12 +158,24 @@ pub async fn list(
     limit: i64,
 ) -> Result<Vec<AuditEntry>, StoreError> {
     let mut q = audit_log::table.into_boxed();
-    q = match query {
-        AuditQuery::Subject(user) => q.filter(audit_log::subject_user_id.eq(user)),
-        AuditQuery::Orgs(orgs) => q.filter(audit_log::on_behalf_of_org_id.eq_any(orgs)),
+    let subject = match query {
+        AuditQuery::Subject(user) => {
+            // Rows about them alone, and rows naming them among others.
+            q = q
+                .filter(audit_log::subject_user_id.eq(user).or(audit_log::subject_user_ids.contains(vec![Some(user)])));
+            Some(user)
+        }
+        AuditQuery::Orgs(orgs) => {
+            q = q.filter(audit_log::on_behalf_of_org_id.eq_any(orgs));
+            None
+        }
     };
     if let Some(before) = before_id {
         q = q.filter(audit_log::id.lt(before));
     }
-    Ok(q.order(audit_log::id.desc()).limit(limit).select(AuditEntry::as_select()).load(conn).await?)
+    let rows = q.order(audit_log::id.desc()).limit(limit).select(AuditEntry::as_select()).load(conn).await?;
+    Ok(match subject {
+        Some(user) => rows.into_iter().map(|r| r.as_seen_by_subject(user)).collect(),
+        None => rows,
+    })
 }

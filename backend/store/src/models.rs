@@ -190,4 +190,25 @@ pub struct AuditEntry {
     pub agreement_id: Option<Uuid>,
     pub outcome: String,
     pub detail: serde_json::Value,
+    /// The people an access showed together (then `subject_user_id` is
+    /// empty), in the order they were shown.
+    pub subject_user_ids: Option<Vec<Option<Uuid>>>,
+    /// The agreement under which each of `subject_user_ids` was shown,
+    /// position by position; empty when none was shared under one.
+    pub agreement_ids: Option<Vec<Option<Uuid>>>,
+}
+
+impl AuditEntry {
+    /// The entry as `subject` may see it: a row naming several people shows
+    /// them only their own place in it (their id and their agreement), never
+    /// whom they were listed with.
+    pub fn as_seen_by_subject(mut self, subject: Uuid) -> AuditEntry {
+        if let Some(ids) = self.subject_user_ids.take() {
+            let at = ids.iter().position(|id| *id == Some(subject));
+            let agreements = self.agreement_ids.take().unwrap_or_default();
+            self.subject_user_id = at.map(|_| subject);
+            self.agreement_id = at.and_then(|i| agreements.get(i).copied().flatten());
+        }
+        self
+    }
 }

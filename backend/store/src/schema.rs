@@ -17,6 +17,8 @@ diesel::table! {
         agreement_id -> Nullable<Uuid>,
         outcome -> Text,
         detail -> Jsonb,
+        subject_user_ids -> Nullable<Array<Nullable<Uuid>>>,
+        agreement_ids -> Nullable<Array<Nullable<Uuid>>>,
     }
 }
 

@@ -8,7 +8,7 @@ use actix_web::http::StatusCode;
 use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use chrono_tz::Europe::Amsterdam;
-use pb_store::audit::{self, NewAuditEntry};
+use pb_store::audit::{self, NewAuditEntry, SeveralPeopleSeen};
 use pb_store::bookings::{self, Booking, BookingQuery};
 use pb_store::shifts::{self, Shift};
 use pb_store::{events, orgs, AsyncPgConnection, Scope};
@@ -325,21 +325,18 @@ pub async fn list_applications(
         .db
         .tx(&user.scope, async |c| -> ApiResult<_> {
             let list = bookings::applications(c, s.id).await?;
-            for a in &list {
-                audit::record(
-                    c,
-                    NewAuditEntry {
-                        action: "application.list",
-                        subject_user_id: Some(a.user_id),
-                        actor_user_id: Some(user.id),
-                        on_behalf_of_org_id: Some(s.org_id),
-                        agreement_id: None,
-                        allowed: true,
-                        detail: json!({ "shift_id": s.id }),
-                    },
-                )
-                .await?;
-            }
+            let seen: Vec<(Uuid, Option<Uuid>)> = list.iter().map(|a| (a.user_id, None)).collect();
+            audit::record_several(
+                c,
+                SeveralPeopleSeen {
+                    action: "application.list",
+                    actor: user.id,
+                    org: s.org_id,
+                    people: &seen,
+                    detail: json!({ "shift_id": s.id }),
+                },
+            )
+            .await?;
             Ok(list)
         })
         .await?;

@@ -13,7 +13,7 @@ use pb_domain::calls::{initial_release, may_request, ReleasePolicy, ShiftStatus,
 use pb_domain::matching::ShiftKind;
 use pb_domain::shift::local_to_utc;
 use pb_domain::{EngagementType, Profession, TimeWindow};
-use pb_store::audit::{self, NewAuditEntry};
+use pb_store::audit::{self, SeveralPeopleSeen};
 use pb_store::models::{flatten, to_array, Practice};
 use pb_store::shifts::{self, Shift, ShiftFilter};
 use pb_store::{orgs, users, workers, AsyncPgConnection, Scope};
@@ -838,28 +838,30 @@ async fn candidates_once(state: &AppState, user: &AuthUser, id: Uuid) -> ApiResu
             matches.truncate(MAX_CANDIDATES);
             let ranked = matching::tiered(&ctx, matches);
             let ids: Vec<Uuid> = ranked.iter().map(|t| t.m.worker_id).collect();
-            let entries: Vec<NewAuditEntry> = ranked
+            let seen: Vec<(Uuid, Option<Uuid>)> = ranked
                 .iter()
-                .map(|t| NewAuditEntry {
-                    action: "candidate.list",
-                    subject_user_id: Some(t.m.worker_id),
-                    actor_user_id: Some(user.id),
-                    on_behalf_of_org_id: Some(s.org_id),
-                    agreement_id: t.m.reasons.iter().find_map(|r| match r {
+                .map(|t| {
+                    let agreement = t.m.reasons.iter().find_map(|r| match r {
                         pb_domain::matching::Reason::SharedByAgreement { agreement_id } => Some(*agreement_id),
                         _ => None,
-                    }),
-                    allowed: true,
-                    detail: json!({ "shift_id": s.id }),
+                    });
+                    (t.m.worker_id, agreement)
                 })
                 .collect();
+            let listing = SeveralPeopleSeen {
+                action: "candidate.list",
+                actor: user.id,
+                org: s.org_id,
+                people: &seen,
+                detail: json!({ "shift_id": s.id }),
+            };
             // Who they are, whom the call has reached, and the audit of the
             // listing: one pipelined round trip.
             let shared: &AsyncPgConnection = c;
             let (names, offers, audited) = futures_util::join!(
                 users::names(shared, &ids),
                 shifts::offers_of_shift(shared, s.id),
-                audit::record_many(shared, &entries)
+                audit::record_several(shared, listing)
             );
             let mut names = names?;
             audited?;

@@ -167,6 +167,15 @@ pub struct AuditEntryView {
     pub outcome: String,
     #[schema(value_type = Object)]
     pub detail: serde_json::Value,
+    /// When one access showed several people at once (a call's candidate
+    /// list, its applications): who, in the order shown. `subject_user_id`
+    /// is then empty. A person reading their own log sees only themselves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub subject_user_ids: Option<Vec<Uuid>>,
+    /// With `subject_user_ids`: the agreement under which each was shown,
+    /// position by position (absent when none was shared under one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement_ids: Option<Vec<Option<Uuid>>>,
 }
 
 impl From<AuditEntry> for AuditEntryView {
@@ -181,6 +190,8 @@ impl From<AuditEntry> for AuditEntryView {
             agreement_id: a.agreement_id,
             outcome: a.outcome,
             detail: a.detail,
+            subject_user_ids: a.subject_user_ids.map(|ids| ids.into_iter().flatten().collect()),
+            agreement_ids: a.agreement_ids,
         }
     }
 }

@@ -489,6 +489,15 @@ async fn below_the_instant_tier_accepting_applies_and_the_practice_confirms() {
     assert_eq!(ids_in(&r), vec![application.clone(), second.clone()]);
     assert_eq!(r.body[0]["user_id"], locum_id.to_string().as_str());
     assert_eq!(r.body[0]["status"], "applied");
+    // The listing is audited once, naming both applicants in the order shown
+    // (the refused looks above left nothing).
+    let named = app
+        .owner_query_ids(
+            "SELECT s.id FROM audit_log a, unnest(a.subject_user_ids) WITH ORDINALITY AS s(id, n) \
+             WHERE a.action = 'application.list' ORDER BY a.id, s.n",
+        )
+        .await;
+    assert_eq!(named, vec![locum_id, other]);
 
     // Confirming books her.
     let confirm = |id: &str| format!("/api/v1/shifts/{shift}/applications/{id}/confirm");

@@ -310,6 +310,55 @@ async fn audit_log_is_append_only() {
 }
 
 #[actix_web::test]
+async fn an_audit_row_naming_several_people_is_readable_by_each_of_them_and_checked_on_write() {
+    let app = TestApp::spawn().await;
+    let db = &app.state.db;
+    let kop = app.org_id(KOP).await;
+    let zuid = app.org_id(ZUID).await;
+    let locum = app.user_id("locum.gp@demo.personeelsbank.nl").await;
+    let poh = app.user_id("poh.ggz@demo.personeelsbank.nl").await;
+    let assistant = app.user_id("assistent@demo.personeelsbank.nl").await;
+    let manager = app.user_id("praktijk.denhelder@demo.personeelsbank.nl").await;
+    let manager_scope = Scope::User { user_id: manager, orgs: vec![kop] };
+    let listing = |actor: Uuid, people: &str| {
+        format!(
+            "INSERT INTO audit_log (action, actor_user_id, on_behalf_of_org_id, outcome, subject_user_ids) \
+             VALUES ('candidate.list', '{actor}', '{kop}', 'allowed', '{{{people}}}')"
+        )
+    };
+    assert_eq!(attempt(db, &manager_scope, &listing(manager, &format!("{locum},{poh}"))).await, Ok(1));
+    // Written in another's name, it is refused like any other audit row.
+    let err = attempt(db, &manager_scope, &listing(locum, &locum.to_string())).await.expect_err("forged actor");
+    assert!(err.contains("row-level security"), "{err}");
+    // A row names one person or several, never both, and never nobody.
+    let both = format!(
+        "INSERT INTO audit_log (action, subject_user_id, actor_user_id, outcome, subject_user_ids) \
+         VALUES ('x', '{locum}', '{manager}', 'allowed', '{{{poh}}}')"
+    );
+    let err = attempt(db, &Scope::System, &both).await.expect_err("one subject and several");
+    assert!(err.contains("audit_log_subjects_check"), "{err}");
+    let nobody = format!(
+        "INSERT INTO audit_log (action, actor_user_id, outcome, subject_user_ids) VALUES ('x', '{manager}', 'allowed', '{{}}')"
+    );
+    let err = attempt(db, &Scope::System, &nobody).await.expect_err("an empty list");
+    assert!(err.contains("audit_log_subjects_check"), "{err}");
+    let insert = listing(manager, &format!("{locum},{poh}"));
+    db.tx(&manager_scope, async |c| -> Result<usize, StoreError> { Ok(diesel::sql_query(&insert).execute(c).await?) })
+        .await
+        .unwrap();
+
+    let named = "SELECT count(*) AS n FROM audit_log WHERE subject_user_ids IS NOT NULL";
+    let person = |user_id: Uuid| Scope::User { user_id, orgs: vec![] };
+    assert_eq!(count(db, &person(locum), named).await, 1, "the locum is named");
+    assert_eq!(count(db, &person(poh), named).await, 1, "so is the POH");
+    assert_eq!(count(db, &person(assistant), named).await, 0, "the assistant is not");
+    let zuid_coordinator = app.user_id("coordinator.zuid@demo.personeelsbank.nl").await;
+    assert_eq!(count(db, &Scope::User { user_id: zuid_coordinator, orgs: vec![zuid] }, named).await, 0);
+    assert_eq!(count(db, &manager_scope, named).await, 1, "done on behalf of the Kop");
+    app.stop().await;
+}
+
+#[actix_web::test]
 async fn app_role_cannot_change_the_schema_or_step_around_rls() {
     let app = TestApp::spawn().await;
     let db = &app.state.db;

@@ -63,6 +63,93 @@ async fn an_urgent_call_reaches_a_partner_locum_at_once_and_cancelling_withdraws
 }
 
 #[actix_web::test]
+async fn a_candidate_list_is_audited_once_and_each_person_sees_only_their_own_place_in_it() {
+    let app = TestApp::spawn().await;
+    let manager = app.login(MANAGER).await;
+    let manager_id = app.user_id(MANAGER).await;
+    let locum_id = app.user_id(LOCUM).await;
+    let kop = app.org_id("kop-noord-holland").await;
+    make_available(&app, locum_id, 3).await;
+    let practice = practice_of(&app, MANAGER).await;
+    let mut body = day_cover(practice, 3);
+    body["urgent"] = json!(true);
+    let r = app.post("/api/v1/shifts", Some(&manager), body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let shift = r.body["id"].as_str().unwrap().to_owned();
+
+    let c = app.get(&format!("/api/v1/shifts/{shift}/candidates"), &manager).await;
+    assert_eq!(c.status, StatusCode::OK, "{}", c.text);
+    let listed: Vec<Uuid> =
+        c.body.as_array().unwrap().iter().map(|x| x["user_id"].as_str().unwrap().parse().unwrap()).collect();
+    assert!(listed.contains(&locum_id), "{}", c.text);
+    // A GP of the Kop itself, listed with her (the demo has several).
+    let colleague = c.body.as_array().unwrap().iter().find(|x| x["tier"] == 2).expect("a GP of the Kop")["user_id"]
+        .as_str()
+        .unwrap()
+        .parse::<Uuid>()
+        .unwrap();
+    let agreement = app.owner_query_ids("SELECT id FROM sharing_agreements").await[0];
+
+    // One row names everyone listed, in the order shown.
+    let named = app
+        .owner_query_ids(
+            "SELECT s.id FROM audit_log a, unnest(a.subject_user_ids) WITH ORDINALITY AS s(id, n) \
+             WHERE a.action = 'candidate.list' ORDER BY a.id, s.n",
+        )
+        .await;
+    assert_eq!(named, listed);
+
+    // The RHO's coordinator sees that row whole, with the agreement under
+    // which the partner locum was listed beside her.
+    let coordinator = app.login(COORDINATOR).await;
+    let r = app.get(&format!("/api/v1/audit-log?organisation_id={kop}"), &coordinator).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let rows: Vec<&Value> =
+        r.body["items"].as_array().unwrap().iter().filter(|e| e["action"] == "candidate.list").collect();
+    assert_eq!(rows.len(), 1, "{}", r.text);
+    let e = rows[0];
+    assert_eq!(e["subject_user_ids"], json!(listed));
+    assert!(e["subject_user_id"].is_null());
+    assert_eq!(e["actor_user_id"], json!(manager_id));
+    assert_eq!(e["on_behalf_of_organisation_id"], json!(kop));
+    assert_eq!(e["detail"]["shift_id"], shift.as_str());
+    let at = |id: Uuid| listed.iter().position(|x| *x == id).unwrap();
+    assert_eq!(e["agreement_ids"][at(locum_id)], json!(agreement));
+    assert!(e["agreement_ids"][at(colleague)].is_null(), "her own RHO's GP needs no agreement");
+
+    // Each person listed reads the listing as theirs alone: their own id,
+    // their own agreement, and nobody they were listed with.
+    let locum = app.login(LOCUM).await;
+    let r = app.get("/api/v1/me/audit-log", &locum).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let mine: Vec<&Value> =
+        r.body["items"].as_array().unwrap().iter().filter(|e| e["action"] == "candidate.list").collect();
+    assert_eq!(mine.len(), 1, "{}", r.text);
+    assert_eq!(mine[0]["subject_user_id"], json!(locum_id));
+    assert_eq!(mine[0]["agreement_id"], json!(agreement));
+    assert!(mine[0].get("subject_user_ids").is_none() && mine[0].get("agreement_ids").is_none(), "{}", r.text);
+    for other in listed.iter().filter(|id| **id != locum_id) {
+        assert!(!r.text.contains(&other.to_string()), "the locum's log names {other}: {}", r.text);
+    }
+    let r = app.get("/api/v1/me/audit-log", &crate::hours::token_of(&app, colleague)).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let theirs: Vec<&Value> =
+        r.body["items"].as_array().unwrap().iter().filter(|e| e["action"] == "candidate.list").collect();
+    assert_eq!(theirs.len(), 1, "{}", r.text);
+    assert_eq!(theirs[0]["subject_user_id"], json!(colleague));
+    assert!(theirs[0]["agreement_id"].is_null());
+    assert!(!r.text.contains(&locum_id.to_string()), "{}", r.text);
+
+    // Listing again is a second access, recorded as a second row.
+    let c = app.get(&format!("/api/v1/shifts/{shift}/candidates"), &manager).await;
+    assert_eq!(c.status, StatusCode::OK, "{}", c.text);
+    let rows =
+        app.owner_query_ids("SELECT gen_random_uuid() AS id FROM audit_log WHERE action = 'candidate.list'").await;
+    assert_eq!(rows.len(), 2);
+    app.stop().await;
+}
+
+#[actix_web::test]
 async fn calls_are_released_in_tiers_and_a_coordinator_can_widen_by_hand() {
     let app = TestApp::spawn().await;
     let manager = app.login(MANAGER).await;
