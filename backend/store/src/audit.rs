@@ -9,6 +9,23 @@ use crate::models::AuditEntry;
 use crate::schema::audit_log;
 use crate::StoreError;
 
+// `audit_log_of_subject` is a view, which `diesel print-schema` does not
+// write into schema.rs: a person's own rows, each showing only their own
+// place in it (migration 2026-12-05-180000, decision 0027).
+diesel::table! {
+    audit_log_of_subject (id) {
+        id -> Int8,
+        occurred_at -> Timestamptz,
+        action -> Text,
+        subject_user_id -> Nullable<Uuid>,
+        actor_user_id -> Nullable<Uuid>,
+        on_behalf_of_org_id -> Nullable<Uuid>,
+        agreement_id -> Nullable<Uuid>,
+        outcome -> Text,
+        detail -> Jsonb,
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct NewAuditEntry {
     pub action: &'static str,
@@ -150,6 +167,37 @@ pub enum AuditQuery {
     Orgs(Vec<Uuid>),
 }
 
+/// A row of `audit_log_of_subject`, column by column.
+type OwnRow = (
+    i64,
+    chrono::DateTime<chrono::Utc>,
+    String,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<Uuid>,
+    String,
+    serde_json::Value,
+);
+
+fn own_entry(
+    (id, occurred_at, action, subject_user_id, actor_user_id, on_behalf_of_org_id, agreement_id, outcome, detail): OwnRow,
+) -> AuditEntry {
+    AuditEntry {
+        id,
+        occurred_at,
+        action,
+        subject_user_id,
+        actor_user_id,
+        on_behalf_of_org_id,
+        agreement_id,
+        outcome,
+        detail,
+        subject_user_ids: None,
+        agreement_ids: None,
+    }
+}
+
 #[tracing::instrument(skip_all)]
 pub async fn list(
     conn: &mut AsyncPgConnection,
@@ -157,25 +205,39 @@ pub async fn list(
     before_id: Option<i64>,
     limit: i64,
 ) -> Result<Vec<AuditEntry>, StoreError> {
-    let mut q = audit_log::table.into_boxed();
-    let subject = match query {
+    match query {
         AuditQuery::Subject(user) => {
-            // Rows about them alone, and rows naming them among others.
-            q = q
-                .filter(audit_log::subject_user_id.eq(user).or(audit_log::subject_user_ids.contains(vec![Some(user)])));
-            Some(user)
+            // The view shows the person the transaction is scoped to; asking
+            // for anyone else finds nothing.
+            use audit_log_of_subject as own;
+            let mut q = own::table.filter(own::subject_user_id.eq(user)).into_boxed();
+            if let Some(before) = before_id {
+                q = q.filter(own::id.lt(before));
+            }
+            let rows: Vec<OwnRow> = q
+                .order(own::id.desc())
+                .limit(limit)
+                .select((
+                    own::id,
+                    own::occurred_at,
+                    own::action,
+                    own::subject_user_id,
+                    own::actor_user_id,
+                    own::on_behalf_of_org_id,
+                    own::agreement_id,
+                    own::outcome,
+                    own::detail,
+                ))
+                .load(conn)
+                .await?;
+            Ok(rows.into_iter().map(own_entry).collect())
         }
         AuditQuery::Orgs(orgs) => {
-            q = q.filter(audit_log::on_behalf_of_org_id.eq_any(orgs));
-            None
+            let mut q = audit_log::table.filter(audit_log::on_behalf_of_org_id.eq_any(orgs)).into_boxed();
+            if let Some(before) = before_id {
+                q = q.filter(audit_log::id.lt(before));
+            }
+            Ok(q.order(audit_log::id.desc()).limit(limit).select(AuditEntry::as_select()).load(conn).await?)
         }
-    };
-    if let Some(before) = before_id {
-        q = q.filter(audit_log::id.lt(before));
     }
-    let rows = q.order(audit_log::id.desc()).limit(limit).select(AuditEntry::as_select()).load(conn).await?;
-    Ok(match subject {
-        Some(user) => rows.into_iter().map(|r| r.as_seen_by_subject(user)).collect(),
-        None => rows,
-    })
 }

@@ -197,18 +197,3 @@ pub struct AuditEntry {
     /// position by position; empty when none was shared under one.
     pub agreement_ids: Option<Vec<Option<Uuid>>>,
 }
-
-impl AuditEntry {
-    /// The entry as `subject` may see it: a row naming several people shows
-    /// them only their own place in it (their id and their agreement), never
-    /// whom they were listed with.
-    pub fn as_seen_by_subject(mut self, subject: Uuid) -> AuditEntry {
-        if let Some(ids) = self.subject_user_ids.take() {
-            let at = ids.iter().position(|id| *id == Some(subject));
-            let agreements = self.agreement_ids.take().unwrap_or_default();
-            self.subject_user_id = at.map(|_| subject);
-            self.agreement_id = at.and_then(|i| agreements.get(i).copied().flatten());
-        }
-        self
-    }
-}

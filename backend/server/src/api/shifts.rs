@@ -802,8 +802,8 @@ pub async fn list_candidates(
 ) -> ApiResult<web::Json<Vec<CandidateView>>> {
     // One transaction: the call and its matching context, the search in the
     // live index (whose matches carry what tiering needs), then names,
-    // offers and the audit of every listed person (one multi-row insert, the
-    // only write) pipelined in one round trip.
+    // offers and one audit row naming every listed person (the only write),
+    // pipelined in one round trip.
     let id = path.into_inner();
     // A live index that lost its data is rebuilt outside the transaction
     // (the rebuild uses connections of its own), then the request runs again.

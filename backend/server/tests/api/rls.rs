@@ -183,6 +183,12 @@ async fn a_connection_without_scope_sees_no_tenant_rows() {
         assert_eq!(unscoped, 0, "{table}: rows visible without a scope");
         assert!(count(db, &Scope::System, &sql).await > 0, "{table}: empty even for the system scope");
     }
+    let own = "SELECT count(*) AS n FROM audit_log_of_subject";
+    assert_eq!(
+        diesel::sql_query(own).get_result::<Count>(&mut *conn).await.unwrap().n,
+        0,
+        "{own}: rows without a scope"
+    );
 
     // The scope is transaction-local: once committed, the same connection is blind again.
     let conn: &mut AsyncPgConnection = &mut conn;
@@ -310,7 +316,7 @@ async fn audit_log_is_append_only() {
 }
 
 #[actix_web::test]
-async fn an_audit_row_naming_several_people_is_readable_by_each_of_them_and_checked_on_write() {
+async fn an_audit_row_naming_several_people_shows_each_of_them_only_their_own_place() {
     let app = TestApp::spawn().await;
     let db = &app.state.db;
     let kop = app.org_id(KOP).await;
@@ -320,41 +326,77 @@ async fn an_audit_row_naming_several_people_is_readable_by_each_of_them_and_chec
     let assistant = app.user_id("assistent@demo.personeelsbank.nl").await;
     let manager = app.user_id("praktijk.denhelder@demo.personeelsbank.nl").await;
     let manager_scope = Scope::User { user_id: manager, orgs: vec![kop] };
-    let listing = |actor: Uuid, people: &str| {
+    let agreement = Uuid::new_v4();
+    let listing = |actor: Uuid| {
         format!(
-            "INSERT INTO audit_log (action, actor_user_id, on_behalf_of_org_id, outcome, subject_user_ids) \
-             VALUES ('candidate.list', '{actor}', '{kop}', 'allowed', '{{{people}}}')"
+            "INSERT INTO audit_log (action, actor_user_id, on_behalf_of_org_id, outcome, subject_user_ids, agreement_ids) \
+             VALUES ('candidate.list', '{actor}', '{kop}', 'allowed', '{{{locum},{poh}}}', '{{NULL,{agreement}}}')"
         )
     };
-    assert_eq!(attempt(db, &manager_scope, &listing(manager, &format!("{locum},{poh}"))).await, Ok(1));
+    assert_eq!(attempt(db, &manager_scope, &listing(manager)).await, Ok(1));
     // Written in another's name, it is refused like any other audit row.
-    let err = attempt(db, &manager_scope, &listing(locum, &locum.to_string())).await.expect_err("forged actor");
+    let err = attempt(db, &manager_scope, &listing(locum)).await.expect_err("forged actor");
     assert!(err.contains("row-level security"), "{err}");
-    // A row names one person or several, never both, and never nobody.
-    let both = format!(
-        "INSERT INTO audit_log (action, subject_user_id, actor_user_id, outcome, subject_user_ids) \
-         VALUES ('x', '{locum}', '{manager}', 'allowed', '{{{poh}}}')"
-    );
-    let err = attempt(db, &Scope::System, &both).await.expect_err("one subject and several");
-    assert!(err.contains("audit_log_subjects_check"), "{err}");
-    let nobody = format!(
-        "INSERT INTO audit_log (action, actor_user_id, outcome, subject_user_ids) VALUES ('x', '{manager}', 'allowed', '{{}}')"
-    );
-    let err = attempt(db, &Scope::System, &nobody).await.expect_err("an empty list");
-    assert!(err.contains("audit_log_subjects_check"), "{err}");
-    let insert = listing(manager, &format!("{locum},{poh}"));
+    // A row names one person or several, never both; a list is never empty,
+    // and there are no agreements without the people they were for.
+    let hole = format!("'{{{locum},NULL}}'");
+    let rejected = [
+        ("one subject and several", "subject_user_id, subject_user_ids", format!("'{locum}', '{{{poh}}}'")),
+        ("an empty list", "subject_user_ids", "'{}'".to_string()),
+        ("a hole in the list", "subject_user_ids", hole),
+        ("agreements for nobody", "agreement_ids", format!("'{{{agreement}}}'")),
+    ];
+    for (what, columns, values) in rejected {
+        let sql = format!(
+            "INSERT INTO audit_log (action, actor_user_id, outcome, {columns}) VALUES ('x', '{manager}', 'allowed', {values})"
+        );
+        let err = attempt(db, &Scope::System, &sql).await.expect_err(what);
+        let constraint = if what == "agreements for nobody" {
+            "audit_log_agreements_beside_subjects"
+        } else {
+            "audit_log_subjects_check"
+        };
+        assert!(err.contains(constraint), "{what}: {err}");
+    }
+    let insert = listing(manager);
     db.tx(&manager_scope, async |c| -> Result<usize, StoreError> { Ok(diesel::sql_query(&insert).execute(c).await?) })
         .await
         .unwrap();
 
+    // Through the table, only those it was done on behalf of read the row
+    // whole: the people named in it cannot, so none of them learns whom they
+    // were listed with or under which agreements.
     let named = "SELECT count(*) AS n FROM audit_log WHERE subject_user_ids IS NOT NULL";
     let person = |user_id: Uuid| Scope::User { user_id, orgs: vec![] };
-    assert_eq!(count(db, &person(locum), named).await, 1, "the locum is named");
-    assert_eq!(count(db, &person(poh), named).await, 1, "so is the POH");
-    assert_eq!(count(db, &person(assistant), named).await, 0, "the assistant is not");
+    assert_eq!(count(db, &manager_scope, named).await, 1, "done on behalf of the Kop");
+    assert_eq!(count(db, &person(locum), named).await, 0, "the locum reads no list");
+    assert_eq!(count(db, &person(poh), named).await, 0, "nor does the POH");
     let zuid_coordinator = app.user_id("coordinator.zuid@demo.personeelsbank.nl").await;
     assert_eq!(count(db, &Scope::User { user_id: zuid_coordinator, orgs: vec![zuid] }, named).await, 0);
-    assert_eq!(count(db, &manager_scope, named).await, 1, "done on behalf of the Kop");
+
+    // Through the view, each person named finds the row as theirs alone, with
+    // the agreement they were shown under.
+    let own = |who: Uuid, agreement: Option<Uuid>| {
+        let agreement = agreement.map_or("IS NULL".to_string(), |a| format!("= '{a}'"));
+        format!(
+            "SELECT count(*) AS n FROM audit_log_of_subject WHERE action = 'candidate.list' \
+             AND subject_user_id = '{who}' AND agreement_id {agreement} AND on_behalf_of_org_id = '{kop}'"
+        )
+    };
+    assert_eq!(count(db, &person(locum), &own(locum, None)).await, 1, "the locum, shown under no agreement");
+    assert_eq!(count(db, &person(poh), &own(poh, Some(agreement))).await, 1, "the POH, under the agreement");
+    let any = "SELECT count(*) AS n FROM audit_log_of_subject WHERE action = 'candidate.list'";
+    assert_eq!(count(db, &person(assistant), any).await, 0, "the assistant is not named");
+    assert_eq!(count(db, &manager_scope, any).await, 0, "the view is a person's own, not a coordinator's");
+    assert_eq!(count(db, &Scope::System, any).await, 0, "the system scope names nobody");
+    let err =
+        attempt(db, &person(locum), "SELECT subject_user_ids FROM audit_log_of_subject").await.expect_err("the list");
+    assert!(err.contains("does not exist"), "{err}");
+    // The view is for reading only.
+    let err = attempt(db, &person(locum), "INSERT INTO audit_log_of_subject (action, outcome) VALUES ('x', 'allowed')")
+        .await
+        .expect_err("writing through the view");
+    assert!(err.contains("permission denied"), "{err}");
     app.stop().await;
 }
 
