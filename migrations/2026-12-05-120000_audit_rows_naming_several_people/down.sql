@@ -1,6 +1,8 @@
 -- Back to one row per person: each row naming several people is copied into
 -- one row per person (the log is append-only, so the originals stay, without
--- their list of people), then the columns go.
+-- their list of people), then the columns go. The copies are new rows: they
+-- get new, higher ids, so a log read newest first by id shows them ahead of
+-- everything written before the down migration ran (their occurred_at is kept).
 INSERT INTO audit_log (occurred_at, action, subject_user_id, actor_user_id, on_behalf_of_org_id, agreement_id, outcome, detail)
 SELECT a.occurred_at, a.action, s.subject, a.actor_user_id, a.on_behalf_of_org_id, a.agreement_ids[s.n], a.outcome, a.detail
 FROM audit_log a, unnest(a.subject_user_ids) WITH ORDINALITY AS s(subject, n)
