@@ -1,3 +1,4 @@
+ALTER TABLE audit_log DROP CONSTRAINT audit_log_lists_are_plain;
 ALTER TABLE audit_log DROP CONSTRAINT audit_log_agreements_beside_subjects;
 DROP VIEW audit_log_of_subject;
 DROP POLICY audit_log_scope ON audit_log;

@@ -33,6 +33,13 @@ WHERE a.subject_user_id = pb_scope_user()
 GRANT SELECT ON audit_log_of_subject TO pb_app;
 
 -- Agreements are named position by position beside a list of people, so
--- there is no list of agreements without one of people.
+-- there is no list of agreements without one of people. Both lists are plain
+-- one-dimensional arrays counted from 1, so that a position means the same
+-- person in each and `array_position` finds it: a row that broke this could
+-- never be corrected (the log is append-only) and would break the named
+-- person's own log for good.
 ALTER TABLE audit_log ADD CONSTRAINT audit_log_agreements_beside_subjects
     CHECK (agreement_ids IS NULL OR subject_user_ids IS NOT NULL);
+ALTER TABLE audit_log ADD CONSTRAINT audit_log_lists_are_plain
+    CHECK ((subject_user_ids IS NULL OR (array_ndims(subject_user_ids) = 1 AND array_lower(subject_user_ids, 1) = 1))
+       AND (agreement_ids IS NULL OR (array_ndims(agreement_ids) = 1 AND array_lower(agreement_ids, 1) = 1)));

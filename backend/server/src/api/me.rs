@@ -391,9 +391,13 @@ pub async fn my_audit_log(
 ) -> ApiResult<web::Json<Page<AuditEntryView>>> {
     let limit = query.limit()?;
     let before = crate::api::audit::decode_audit_cursor(query.cursor.as_deref())?;
+    // Read as the person themselves: the view shows the rows of the user the
+    // transaction is scoped to, and an admin's own scope is the system scope,
+    // which names nobody.
+    let own = Scope::User { user_id: user.id, orgs: Vec::new() };
     let rows = state
         .db
-        .tx(&user.scope, async |c| {
+        .tx(&own, async |c| {
             audit::list(c, AuditQuery::Subject(user.id), before, limit + 1).await.map_err(ApiError::from)
         })
         .await?;

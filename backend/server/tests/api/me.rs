@@ -627,6 +627,32 @@ async fn a_worker_sees_who_viewed_their_data() {
 }
 
 #[actix_web::test]
+async fn an_admin_reads_their_own_audit_log_and_nobody_elses() {
+    let app = TestApp::spawn().await;
+    let admin_id = app.user_id("admin@demo.personeelsbank.nl").await;
+    let locum_id = app.user_id(LOCUM).await;
+    let coordinator_id = app.user_id(COORD_KOP).await;
+    // An admin works in the system scope, which sees every row; their own log
+    // holds only the rows about them.
+    for (action, subject) in [("user.enabled", admin_id), ("worker.view", locum_id)] {
+        app.owner_exec(&format!(
+            "INSERT INTO audit_log (action, subject_user_id, actor_user_id, outcome) \
+             VALUES ('{action}', '{subject}', '{coordinator_id}', 'allowed')"
+        ))
+        .await;
+    }
+    let admin = app.login("admin@demo.personeelsbank.nl").await;
+    let r = app.get("/api/v1/me/audit-log", &admin).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    let items = r.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", r.text);
+    assert_eq!(items[0]["action"], "user.enabled");
+    assert_eq!(items[0]["subject_user_id"], json!(admin_id));
+    assert_eq!(items[0]["actor_user_id"], json!(coordinator_id));
+    app.stop().await;
+}
+
+#[actix_web::test]
 async fn worker_invitation_creates_a_worker_with_a_profile() {
     let app = TestApp::spawn().await;
     let coordinator = app.login(COORD_KOP).await;

@@ -339,23 +339,26 @@ async fn an_audit_row_naming_several_people_shows_each_of_them_only_their_own_pl
     assert!(err.contains("row-level security"), "{err}");
     // A row names one person or several, never both; a list is never empty,
     // and there are no agreements without the people they were for.
-    let hole = format!("'{{{locum},NULL}}'");
+    let (subjects, agreements, plain) =
+        ("audit_log_subjects_check", "audit_log_agreements_beside_subjects", "audit_log_lists_are_plain");
     let rejected = [
-        ("one subject and several", "subject_user_id, subject_user_ids", format!("'{locum}', '{{{poh}}}'")),
-        ("an empty list", "subject_user_ids", "'{}'".to_string()),
-        ("a hole in the list", "subject_user_ids", hole),
-        ("agreements for nobody", "agreement_ids", format!("'{{{agreement}}}'")),
+        ("one subject and several", "subject_user_id, subject_user_ids", format!("'{locum}', '{{{poh}}}'"), subjects),
+        ("an empty list", "subject_user_ids", "'{}'".to_string(), subjects),
+        ("a hole in the list", "subject_user_ids", format!("'{{{locum},NULL}}'"), subjects),
+        ("agreements for nobody", "agreement_ids", format!("'{{{agreement}}}'"), agreements),
+        ("a list counted from 0", "subject_user_ids", format!("'[0:1]={{{locum},{poh}}}'"), plain),
+        (
+            "agreements in two dimensions",
+            "subject_user_ids, agreement_ids",
+            format!("'{{{locum},{poh}}}', '{{{{{agreement}}},{{NULL}}}}'"),
+            plain,
+        ),
     ];
-    for (what, columns, values) in rejected {
+    for (what, columns, values, constraint) in rejected {
         let sql = format!(
             "INSERT INTO audit_log (action, actor_user_id, outcome, {columns}) VALUES ('x', '{manager}', 'allowed', {values})"
         );
         let err = attempt(db, &Scope::System, &sql).await.expect_err(what);
-        let constraint = if what == "agreements for nobody" {
-            "audit_log_agreements_beside_subjects"
-        } else {
-            "audit_log_subjects_check"
-        };
         assert!(err.contains(constraint), "{what}: {err}");
     }
     let insert = listing(manager);
@@ -392,7 +395,17 @@ async fn an_audit_row_naming_several_people_shows_each_of_them_only_their_own_pl
     let err =
         attempt(db, &person(locum), "SELECT subject_user_ids FROM audit_log_of_subject").await.expect_err("the list");
     assert!(err.contains("does not exist"), "{err}");
-    // The view is for reading only.
+    // The view is a security barrier (no condition of the caller's runs
+    // before its own), and it is for reading only.
+    let barrier = "SELECT count(*) AS n FROM pg_class WHERE oid = 'audit_log_of_subject'::regclass \
+                   AND reloptions @> ARRAY['security_barrier=true']";
+    assert_eq!(owner_count(&app, barrier).await, 1, "audit_log_of_subject is not a security barrier");
+    for privilege in ["INSERT", "UPDATE", "DELETE", "TRUNCATE"] {
+        let held = format!(
+            "SELECT count(*) AS n FROM (SELECT 1) x WHERE has_table_privilege('pb_app', 'audit_log_of_subject', '{privilege}')"
+        );
+        assert_eq!(owner_count(&app, &held).await, 0, "pb_app may {privilege} through the view");
+    }
     let err = attempt(db, &person(locum), "INSERT INTO audit_log_of_subject (action, outcome) VALUES ('x', 'allowed')")
         .await
         .expect_err("writing through the view");
