@@ -49,6 +49,9 @@ pub async fn migrate(owner_url: &str) -> anyhow::Result<()> {
 }
 
 pub async fn build_state(config: Arc<Config>, app_url: &str) -> anyhow::Result<AppState> {
+    // Row-level security only binds a role that owns nothing and cannot
+    // bypass it: refuse to serve through any other.
+    pb_store::provision::check_app_role_confined(app_url).await.context("DATABASE_URL")?;
     let db = Db::connect(
         app_url,
         &PoolSettings {

@@ -549,6 +549,61 @@ struct RoleAttributes {
     rolinherit: bool,
 }
 
+#[derive(diesel::QueryableByName)]
+struct Confinement {
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = Bool)]
+    rolsuper: bool,
+    #[diesel(sql_type = Bool)]
+    rolbypassrls: bool,
+    #[diesel(sql_type = Bool)]
+    escapes: bool,
+    #[diesel(sql_type = BigInt)]
+    owned: i64,
+}
+
+/// Check that the role behind `app_url` is held by row-level security: not
+/// a superuser, not BYPASSRLS, not a member of such a role, and not the
+/// owner (nor a member of the owner) of anything in the `public` schema,
+/// since owners are exempt from their tables' policies. The server runs this
+/// before it serves anything and refuses to start otherwise, so a
+/// `DATABASE_URL` naming the owner or a superuser cannot quietly switch the
+/// second wall off.
+pub async fn check_app_role_confined(app_url: &str) -> Result<(), ProvisionError> {
+    let mut conn = connect(app_url).await?;
+    let statement = "SELECT current_user::text AS name, r.rolsuper, r.rolbypassrls, \
+         EXISTS (SELECT FROM pg_roles o WHERE o.oid <> r.oid AND (o.rolsuper OR o.rolbypassrls) \
+                 AND pg_has_role(r.oid, o.oid, 'MEMBER')) AS escapes, \
+         (SELECT count(*) FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace \
+                 AND pg_has_role(r.oid, c.relowner, 'MEMBER')) AS owned \
+         FROM pg_roles r WHERE r.rolname = current_user";
+    let me: Confinement = diesel::sql_query(statement)
+        .get_result(&mut conn)
+        .await
+        .map_err(|source| ProvisionError::Query { statement: statement.into(), source })?;
+    let reason = if me.rolsuper {
+        Some("it is a superuser, and superusers bypass row-level security".to_string())
+    } else if me.rolbypassrls {
+        Some("it has BYPASSRLS".to_string())
+    } else if me.escapes {
+        Some("it is a member of a superuser or BYPASSRLS role".to_string())
+    } else if me.owned > 0 {
+        Some(format!(
+            "it owns (or belongs to the owner of) {} relations in the schema, and owners are exempt from \
+             row-level security; connect as a login role that is a member of {APP_GROUP_ROLE} and owns nothing, \
+             and give the owner to DATABASE_OWNER_URL",
+            me.owned
+        ))
+    } else {
+        None
+    };
+    match reason {
+        Some(reason) => Err(ProvisionError::UnsafeRole { role: me.name, reason }),
+        None => Ok(()),
+    }
+}
+
 /// Create (or check and correct) the three roles the application needs:
 /// NOLOGIN `pb_app`; the LOGIN `owner` that owns databases and runs
 /// migrations; the LOGIN `app_login`, a member of `pb_app` that is no

@@ -114,19 +114,9 @@ async fn app_role_is_unprivileged_and_owns_nothing() {
         #[diesel(sql_type = Text)]
         name: String,
         #[diesel(sql_type = Bool)]
-        rolsuper: bool,
-        #[diesel(sql_type = Bool)]
-        rolbypassrls: bool,
-        #[diesel(sql_type = Bool)]
         rolcreaterole: bool,
         #[diesel(sql_type = Bool)]
         rolcreatedb: bool,
-        #[diesel(sql_type = BigInt)]
-        privileged_roles: i64,
-        #[diesel(sql_type = BigInt)]
-        owned_relations: i64,
-        #[diesel(sql_type = BigInt)]
-        owned_tables: i64,
     }
     let app = TestApp::spawn().await;
     let me = app
@@ -134,13 +124,7 @@ async fn app_role_is_unprivileged_and_owns_nothing() {
         .db
         .tx(&Scope::System, async |c| -> Result<Me, StoreError> {
             Ok(diesel::sql_query(
-                "SELECT current_user::text AS name, r.rolsuper, r.rolbypassrls, r.rolcreaterole, r.rolcreatedb, \
-                 (SELECT count(*) FROM pg_roles o WHERE (o.rolsuper OR o.rolbypassrls) \
-                    AND pg_has_role(current_user, o.oid, 'MEMBER')) AS privileged_roles, \
-                 (SELECT count(*) FROM pg_class c WHERE c.relnamespace = 'public'::regnamespace \
-                    AND pg_has_role(current_user, c.relowner, 'MEMBER')) AS owned_relations, \
-                 (SELECT count(*) FROM pg_tables t WHERE t.tableowner = current_user) AS owned_tables \
-                 FROM pg_roles r WHERE r.rolname = current_user",
+                "SELECT current_user::text AS name, r.rolcreaterole, r.rolcreatedb FROM pg_roles r WHERE r.rolname = current_user",
             )
             .get_result(c)
             .await?)
@@ -148,12 +132,11 @@ async fn app_role_is_unprivileged_and_owns_nothing() {
         .await
         .unwrap();
     assert_eq!(me.name, "pb_test_app");
-    assert!(!me.rolsuper, "the app role is a superuser");
-    assert!(!me.rolbypassrls, "the app role bypasses RLS");
     assert!(!me.rolcreaterole && !me.rolcreatedb);
-    assert_eq!(me.privileged_roles, 0, "member of a superuser or BYPASSRLS role");
-    assert_eq!(me.owned_tables, 0, "the app role owns a table (owners are exempt from RLS)");
-    assert_eq!(me.owned_relations, 0, "the app role (or a role it belongs to) owns a relation in public");
+    // Not a superuser, not BYPASSRLS, no member of either, and owns nothing
+    // in the schema, itself or through a role it belongs to (the check the
+    // server makes at start, which `the_server_refuses_to_run_as_...` shows refusing).
+    pb_store::provision::check_app_role_confined(&app.db.app_url).await.expect("the app role is confined");
 
     // Every tenant table has RLS switched on.
     for table in TENANT_TABLES {
@@ -410,6 +393,34 @@ async fn an_audit_row_naming_several_people_shows_each_of_them_only_their_own_pl
         .await
         .expect_err("writing through the view");
     assert!(err.contains("permission denied"), "{err}");
+    app.stop().await;
+}
+
+#[actix_web::test]
+async fn the_server_refuses_to_run_as_a_role_that_row_level_security_does_not_bind() {
+    use pb_store::provision::check_app_role_confined;
+    let app = TestApp::spawn().await;
+    // The schema's owner is exempt from its tables' policies.
+    let err = check_app_role_confined(&app.db.owner_url).await.expect_err("the owner").to_string();
+    assert!(err.contains("refusing to use role `pb_test_owner`") && err.contains("owns"), "{err}");
+    // The server will not start on it: building the state fails before any pool is made.
+    let err = personeelsbank::serve::build_state(app.state.config.clone(), &app.db.owner_url)
+        .await
+        .err()
+        .expect("a server on the owner's connection");
+    assert!(format!("{err:#}").contains("refusing to use role `pb_test_owner`"), "{err:#}");
+
+    // The tests' admin role, when it is a superuser (as in CI and the README's set-up).
+    let mut admin = AsyncPgConnection::establish(app.db.admin_url()).await.expect("admin connection");
+    let superuser = diesel::sql_query("SELECT count(*) AS n FROM pg_roles WHERE rolname = current_user AND rolsuper")
+        .get_result::<Count>(&mut admin)
+        .await
+        .unwrap()
+        .n;
+    if superuser == 1 {
+        let err = check_app_role_confined(app.db.admin_url()).await.expect_err("a superuser").to_string();
+        assert!(err.contains("superuser"), "{err}");
+    }
     app.stop().await;
 }
 
