@@ -167,34 +167,36 @@ pub enum AuditQuery {
     Orgs(Vec<Uuid>),
 }
 
-/// A row of `audit_log_of_subject`, column by column.
-type OwnRow = (
-    i64,
-    chrono::DateTime<chrono::Utc>,
-    String,
-    Option<Uuid>,
-    Option<Uuid>,
-    Option<Uuid>,
-    Option<Uuid>,
-    String,
-    serde_json::Value,
-);
+/// A row of `audit_log_of_subject`: one person's place in an audit row.
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = audit_log_of_subject)]
+struct OwnAuditRow {
+    id: i64,
+    occurred_at: chrono::DateTime<chrono::Utc>,
+    action: String,
+    subject_user_id: Option<Uuid>,
+    actor_user_id: Option<Uuid>,
+    on_behalf_of_org_id: Option<Uuid>,
+    agreement_id: Option<Uuid>,
+    outcome: String,
+    detail: serde_json::Value,
+}
 
-fn own_entry(
-    (id, occurred_at, action, subject_user_id, actor_user_id, on_behalf_of_org_id, agreement_id, outcome, detail): OwnRow,
-) -> AuditEntry {
-    AuditEntry {
-        id,
-        occurred_at,
-        action,
-        subject_user_id,
-        actor_user_id,
-        on_behalf_of_org_id,
-        agreement_id,
-        outcome,
-        detail,
-        subject_user_ids: None,
-        agreement_ids: None,
+impl From<OwnAuditRow> for AuditEntry {
+    fn from(r: OwnAuditRow) -> Self {
+        AuditEntry {
+            id: r.id,
+            occurred_at: r.occurred_at,
+            action: r.action,
+            subject_user_id: r.subject_user_id,
+            actor_user_id: r.actor_user_id,
+            on_behalf_of_org_id: r.on_behalf_of_org_id,
+            agreement_id: r.agreement_id,
+            outcome: r.outcome,
+            detail: r.detail,
+            subject_user_ids: None,
+            agreement_ids: None,
+        }
     }
 }
 
@@ -214,23 +216,8 @@ pub async fn list(
             if let Some(before) = before_id {
                 q = q.filter(own::id.lt(before));
             }
-            let rows: Vec<OwnRow> = q
-                .order(own::id.desc())
-                .limit(limit)
-                .select((
-                    own::id,
-                    own::occurred_at,
-                    own::action,
-                    own::subject_user_id,
-                    own::actor_user_id,
-                    own::on_behalf_of_org_id,
-                    own::agreement_id,
-                    own::outcome,
-                    own::detail,
-                ))
-                .load(conn)
-                .await?;
-            Ok(rows.into_iter().map(own_entry).collect())
+            let rows = q.order(own::id.desc()).limit(limit).select(OwnAuditRow::as_select()).load(conn).await?;
+            Ok(rows.into_iter().map(AuditEntry::from).collect())
         }
         AuditQuery::Orgs(orgs) => {
             let mut q = audit_log::table.filter(audit_log::on_behalf_of_org_id.eq_any(orgs)).into_boxed();
