@@ -58,11 +58,13 @@ impl LiveIndex {
         on_index!(self, i => i.rebuild(workers).await)
     }
 
-    async fn upsert(&self, worker: pb_domain::matching::Candidate) -> Result<(), IndexError> {
+    /// Put a person's entry in the index (replacing theirs).
+    pub async fn upsert(&self, worker: pb_domain::matching::Candidate) -> Result<(), IndexError> {
         on_index!(self, i => i.upsert_worker(worker).await)
     }
 
-    async fn worker(&self, id: Uuid) -> Result<Option<pb_domain::matching::Candidate>, IndexError> {
+    /// A person's entry as the index holds it.
+    pub async fn worker(&self, id: Uuid) -> Result<Option<pb_domain::matching::Candidate>, IndexError> {
         on_index!(self, i => i.worker(id).await)
     }
 
@@ -451,6 +453,9 @@ pub async fn refresh_worker(state: &AppState, user_id: Uuid) -> Result<Vec<Uuid>
 /// [`refresh_worker`], or with [`Kind::Narrowed`] only its re-index and the
 /// re-check of the offers held (the person got busier: no call can newly fit).
 pub async fn refresh_worker_of(state: &AppState, user_id: Uuid, kind: Kind) -> Result<Vec<Uuid>, ApiError> {
+    if kind == Kind::Narrowed && narrowed_holding_nothing(state, user_id).await? {
+        return Ok(Vec::new());
+    }
     let now = Utc::now();
     let loaded =
         state.db.tx_of_lookups(&Scope::System, async |c| candidates::load(c, Some(&[user_id]), now).await).await?;
@@ -554,6 +559,43 @@ pub async fn refresh_worker_of(state: &AppState, user_id: Uuid, kind: Kind) -> R
         crate::realtime::notify(state, poke).await;
     }
     Ok(offered)
+}
+
+/// The narrowed refresh of a person who holds no offer the matcher made:
+/// only their booked time can have changed, so the index entry takes their
+/// confirmed bookings as read now and nothing else is re-read (no offer to
+/// re-check, and a busier person newly fits nothing). `false`, with nothing
+/// done, when they hold such offers or are not in the index: the whole
+/// refresh follows.
+///
+/// The rest of the entry is the index's own. A change to it that raced this
+/// refresh (an availability edit re-indexed by its request) scheduled a full
+/// refresh of its own, which the refresher runs after this one.
+async fn narrowed_holding_nothing(state: &AppState, user_id: Uuid) -> Result<bool, ApiError> {
+    let since = Utc::now() - Duration::days(1);
+    // Two prepared lookups: planned once per connection (decision 0024).
+    let (booked, holds) = state
+        .db
+        .tx_of_lookups(&Scope::System, async |c| -> Result<_, StoreError> {
+            let conn: &AsyncPgConnection = c;
+            let me = [user_id];
+            let (booked, holds) = futures_util::join!(
+                pb_store::bookings::confirmed_windows(conn, &me, since),
+                shifts::holds_matched_offer(conn, user_id)
+            );
+            Ok((booked?, holds?))
+        })
+        .await?;
+    if holds {
+        return Ok(false);
+    }
+    ensure_intact(state).await?;
+    let Some(mut me) = state.index.worker(user_id).await.map_err(MatchError::from)? else {
+        return Ok(false);
+    };
+    me.booked = booked.into_iter().filter_map(|(_, s, e)| TimeWindow::new(s, e).ok()).collect();
+    state.index.upsert(me).await.map_err(MatchError::from)?;
+    Ok(true)
 }
 
 /// Withdraw one person's live offers on these calls and tell them, in the

@@ -58,9 +58,11 @@ const COLUMNS: &str = "b.id, b.shift_id, b.slot, b.user_id, b.org_id, b.practice
      upper(b.during) AS ends_at, b.engagement_type, b.rate_cents, b.status, b.source, b.created_at, b.cancelled_at, \
      b.cancelled_by, b.cancel_reason, b.late_cancellation";
 
-/// Take the next free slot of an open call for `user_id`, in one statement.
-/// `Ok(None)`: the call is not open (filled, cancelled, expired) or has no
-/// free slot. Constraint violations come back as `StoreError::Conflict`.
+/// Take the next free slot of an open call for `user_id`: the person's lock
+/// and one statement, in one round trip. `Ok(None)`: the call is not open
+/// (filled, cancelled, expired) or has no free slot. Constraint violations,
+/// and the RHO's minimum rest (`bookings_min_rest`), come back as
+/// `StoreError::Conflict`.
 #[tracing::instrument(skip_all)]
 pub async fn take_slot(
     conn: &mut AsyncPgConnection,
@@ -71,57 +73,64 @@ pub async fn take_slot(
     // One person's bookings queue up behind a lock on their user row. Without
     // it, two simultaneous bookings of one person on overlapping calls can
     // each wait for the other's uncommitted row in the exclusion constraint:
-    // a deadlock (40P01) instead of a clean `worker_already_booked`.
-    crate::prepared("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind::<SqlUuid, _>(user_id).execute(conn).await?;
-    // Under that lock, the RHO's minimum rest between two bookings of one
-    // person holds too: a booking that ends (or starts) closer to this call
-    // than the rest allows, without overlapping it, refuses the booking. An
-    // overlapping one is left to the exclusion constraint (`worker_already_booked`).
-    let too_close: bool = crate::prepared(
-        "SELECT EXISTS ( \
-             SELECT 1 FROM shifts s JOIN organisations o ON o.id = s.org_id \
-             JOIN bookings b ON b.user_id = $2 AND b.status = 'confirmed' \
-             WHERE s.id = $1 AND o.min_rest_minutes > 0 \
-               AND b.during && tstzrange(s.starts_at - make_interval(mins => o.min_rest_minutes), \
-                                         s.ends_at + make_interval(mins => o.min_rest_minutes)) \
-         ) AND NOT EXISTS ( \
-             SELECT 1 FROM shifts s JOIN bookings b ON b.user_id = $2 AND b.status = 'confirmed' \
-             WHERE s.id = $1 AND b.during && tstzrange(s.starts_at, s.ends_at) \
-         ) AS too_close",
-    )
-    .bind::<SqlUuid, _>(shift_id)
-    .bind::<SqlUuid, _>(user_id)
-    .get_result::<TooClose>(conn)
-    .await?
-    .too_close;
+    // a deadlock (40P01) instead of a clean `worker_already_booked`. The lock
+    // and the booking go out in one round trip; PostgreSQL runs them in order.
+    let lock = crate::prepared("SELECT id FROM users WHERE id = $1 FOR UPDATE").bind::<SqlUuid, _>(user_id);
+    let sql = format!(
+        "WITH taken AS ( \
+             UPDATE shifts s SET booked_slots = booked_slots + 1, \
+                 status = CASE WHEN booked_slots + 1 >= slots THEN 'filled' ELSE status END, \
+                 next_release_at = CASE WHEN booked_slots + 1 >= slots THEN NULL ELSE next_release_at END, \
+                 version = version + 1, updated_at = now() \
+             WHERE s.id = $1 AND s.status = 'open' AND s.booked_slots < s.slots AND NOT {TOO_CLOSE} \
+             RETURNING s.id, s.booked_slots, s.org_id, s.practice_id, s.starts_at, s.ends_at, s.engagement_type, s.rate_cents \
+         ), b AS ( \
+             INSERT INTO bookings (shift_id, slot, user_id, org_id, practice_id, during, engagement_type, rate_cents, source) \
+             SELECT id, booked_slots, $2, org_id, practice_id, tstzrange(starts_at, ends_at), engagement_type, rate_cents, $3 \
+             FROM taken RETURNING * \
+         ) SELECT {COLUMNS} FROM b"
+    );
+    let take = crate::prepared(sql).bind::<SqlUuid, _>(shift_id).bind::<SqlUuid, _>(user_id).bind::<Text, _>(source);
+    let (locked, taken) = {
+        let conn: &AsyncPgConnection = conn;
+        futures_util::join!(lock.execute(&mut &*conn), take.get_result::<Booking>(&mut &*conn))
+    };
+    locked?;
+    if let Some(booking) = taken.optional()? {
+        return Ok(Some(booking));
+    }
+    // Nothing taken: the call is not open, or (still under the lock, so
+    // with the same bookings) the person would not get their rest.
+    let too_close = crate::prepared(format!("SELECT {TOO_CLOSE} AS too_close FROM shifts s WHERE s.id = $1"))
+        .bind::<SqlUuid, _>(shift_id)
+        .bind::<SqlUuid, _>(user_id)
+        .get_result::<TooClose>(conn)
+        .await
+        .optional()?
+        .is_some_and(|r| r.too_close);
     if too_close {
         return Err(StoreError::Conflict {
             constraint: "bookings_min_rest".into(),
             kind: crate::error::ConflictKind::Check,
         });
     }
-    let sql = format!(
-        "WITH s AS ( \
-             UPDATE shifts SET booked_slots = booked_slots + 1, \
-                 status = CASE WHEN booked_slots + 1 >= slots THEN 'filled' ELSE status END, \
-                 next_release_at = CASE WHEN booked_slots + 1 >= slots THEN NULL ELSE next_release_at END, \
-                 version = version + 1, updated_at = now() \
-             WHERE id = $1 AND status = 'open' AND booked_slots < slots \
-             RETURNING id, booked_slots, org_id, practice_id, starts_at, ends_at, engagement_type, rate_cents \
-         ), b AS ( \
-             INSERT INTO bookings (shift_id, slot, user_id, org_id, practice_id, during, engagement_type, rate_cents, source) \
-             SELECT id, booked_slots, $2, org_id, practice_id, tstzrange(starts_at, ends_at), engagement_type, rate_cents, $3 \
-             FROM s RETURNING * \
-         ) SELECT {COLUMNS} FROM b"
-    );
-    Ok(crate::prepared(sql)
-        .bind::<SqlUuid, _>(shift_id)
-        .bind::<SqlUuid, _>(user_id)
-        .bind::<Text, _>(source)
-        .get_result::<Booking>(conn)
-        .await
-        .optional()?)
+    Ok(None)
 }
+
+/// Whether booking `$2` on the call `s` breaks the RHO's minimum rest
+/// between two bookings of one person: a booking that ends (or starts)
+/// closer to the call than the rest allows, without overlapping it. An
+/// overlapping one is left to the exclusion constraint
+/// (`worker_already_booked`).
+const TOO_CLOSE: &str = "(EXISTS ( \
+        SELECT 1 FROM organisations o JOIN bookings b ON b.user_id = $2 AND b.status = 'confirmed' \
+        WHERE o.id = s.org_id AND o.min_rest_minutes > 0 \
+          AND b.during && tstzrange(s.starts_at - make_interval(mins => o.min_rest_minutes), \
+                                    s.ends_at + make_interval(mins => o.min_rest_minutes)) \
+    ) AND NOT EXISTS ( \
+        SELECT 1 FROM bookings b WHERE b.user_id = $2 AND b.status = 'confirmed' \
+          AND b.during && tstzrange(s.starts_at, s.ends_at) \
+    ))";
 
 #[derive(QueryableByName)]
 struct TooClose {

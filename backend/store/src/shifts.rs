@@ -306,6 +306,21 @@ pub async fn live_offers_of_user(conn: &mut AsyncPgConnection, user_id: Uuid) ->
         .await?)
 }
 
+/// Whether a person holds a live offer the matcher made (tier above 0: a
+/// named invitation is not re-checked against the rules).
+#[tracing::instrument(skip_all)]
+pub async fn holds_matched_offer(conn: &AsyncPgConnection, user_id: Uuid) -> Result<bool, StoreError> {
+    use diesel::dsl::exists;
+    Ok(diesel::select(exists(
+        shift_offers::table
+            .filter(shift_offers::user_id.eq(user_id))
+            .filter(shift_offers::withdrawn_at.is_null())
+            .filter(shift_offers::tier.gt(0)),
+    ))
+    .get_result(&mut &*conn)
+    .await?)
+}
+
 /// Withdraw one person's live offer for a call; `true` if there was one.
 #[tracing::instrument(skip_all)]
 pub async fn withdraw_offer(conn: &AsyncPgConnection, shift_id: Uuid, user_id: Uuid) -> Result<bool, StoreError> {

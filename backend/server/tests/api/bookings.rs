@@ -1075,6 +1075,70 @@ async fn a_booking_withdraws_the_persons_clashing_offers_in_the_background() {
     app.stop().await;
 }
 
+#[actix_web::test]
+async fn a_narrowed_refresh_of_someone_holding_no_offer_re_reads_only_their_bookings() {
+    narrowed_refresh_in(TestApp::spawn().await).await;
+}
+
+#[actix_web::test]
+async fn a_narrowed_refresh_of_someone_holding_no_offer_re_reads_only_their_bookings_in_redis() {
+    narrowed_refresh_in(TestApp::spawn_with_redis(&test_redis_url()).await).await;
+}
+
+/// After a booking the person's refresh is narrowed: holding no offer the
+/// matcher made, only their booked time is read back (it restores a window
+/// the index lost to two bookings racing); holding one, the whole person is
+/// re-read and the offer re-checked.
+async fn narrowed_refresh_in(app: TestApp) {
+    use personeelsbank::refresher::Kind;
+    let manager = token(&app, MANAGER).await;
+    let practice = practice_of(&app, MANAGER).await;
+    set_instant_tier(&app, practice, 3).await;
+    let locum_id = app.user_id(LOCUM).await;
+    make_available(&app, locum_id, 3).await;
+    let call = urgent_call(&app, &manager, practice, 3).await;
+    let r = accept(&app, &token_of(&app, locum_id), &call).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let booked = r.body.clone();
+    app.settled().await;
+    app.owner_exec(&format!("UPDATE shift_offers SET withdrawn_at = now() WHERE user_id = '{locum_id}'")).await;
+    let entry = || async { app.state.index.worker(locum_id).await.unwrap().expect("indexed") };
+    let window = |b: &Value| {
+        let at = |k: &str| b["booking"][k].as_str().unwrap().parse::<chrono::DateTime<Utc>>().unwrap();
+        pb_domain::TimeWindow::new(at("starts_at"), at("ends_at")).unwrap()
+    };
+    let before = entry().await;
+    assert!(before.booked.contains(&window(&booked)), "{:?}", before.booked);
+
+    // The index lost the window (two bookings of one person wrote their
+    // entries back at the same moment), and the database gained availability
+    // the index was not told of.
+    let mut lost = before.clone();
+    lost.booked.clear();
+    app.state.index.upsert(lost).await.unwrap();
+    app.owner_exec(&format!(
+        "INSERT INTO availability (user_id, published_by, kind, starts_at, ends_at) \
+         VALUES ('{locum_id}', '{locum_id}', 'once', now() + interval '20 days', now() + interval '21 days')"
+    ))
+    .await;
+    let offered = personeelsbank::matching::refresh_worker_of(&app.state, locum_id, Kind::Narrowed).await.unwrap();
+    assert!(offered.is_empty());
+    let after = entry().await;
+    assert_eq!(after.booked, vec![window(&booked)]);
+    assert_eq!(after.available, before.available, "only the bookings were read");
+
+    // Holding an offer, the refresh re-reads the whole person and re-checks
+    // it: she is not available on that day, so it is withdrawn.
+    let other = urgent_call(&app, &manager, practice, 9).await;
+    give_offers(&app, &other, &[locum_id], 1).await;
+    personeelsbank::matching::refresh_worker_of(&app.state, locum_id, Kind::Narrowed).await.unwrap();
+    assert_eq!(count_events(&app, locum_id, "offer_withdrawn", &other).await, 1);
+    let full = entry().await;
+    assert_eq!(full.booked, vec![window(&booked)]);
+    assert_eq!(full.available.len(), before.available.len() + 1, "{:?}", full.available);
+    app.stop().await;
+}
+
 /// The id of `user`'s confirmed booking on `shift`.
 async fn r_booking(app: &TestApp, user: Uuid, shift: &str) -> String {
     owner_text(
