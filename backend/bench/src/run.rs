@@ -274,9 +274,15 @@ async fn run_main(ctx: &mut Ctx, env: &Env, opts: &Opts) -> anyhow::Result<()> {
         }
         if ctx.wants(Phase::Post) {
             single_first_p99 = Some(post_phase(ctx, env, &server, &users, post_secs, f).await?);
+            if ctx.wants(Phase::Book) {
+                settle(ctx, env, "the posts").await?;
+            }
         }
         if ctx.wants(Phase::Book) {
             book_phase(ctx, env, &server, &reserved, tps_n, raw_tps).await?;
+            if ctx.wants(Phase::Fan) || ctx.wants(Phase::Two) {
+                settle(ctx, env, "the bookings").await?;
+            }
         }
     }
     if ctx.wants(Phase::Fan) {
@@ -285,6 +291,27 @@ async fn run_main(ctx: &mut Ctx, env: &Env, opts: &Opts) -> anyhow::Result<()> {
     if ctx.wants(Phase::Two) {
         two_phase(ctx, env, &data_dir, &users, post_secs, single_first_p99, &reserved).await?;
     }
+    Ok(())
+}
+
+/// Wait, with the server still running, until it has sent the mail the
+/// phase before queued (a post mails every offered person, a booking its
+/// person), so that the next phase is timed on its own work and not on the
+/// tail of the last one. Bounded; what was left is reported.
+async fn settle(ctx: &mut Ctx, env: &Env, after: &str) -> anyhow::Result<()> {
+    let started = Instant::now();
+    let limit = Duration::from_secs(if ctx.quick { 30 } else { 180 });
+    let queued = env.mail_due().await?;
+    let mut left = queued;
+    while left > 0 && started.elapsed() < limit {
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        left = env.mail_due().await?;
+    }
+    ctx.figure(
+        "Between phases",
+        &format!("mail due after {after}"),
+        format!("{queued} rows, {left} left after {:.1} s", started.elapsed().as_secs_f64()),
+    );
     Ok(())
 }
 

@@ -101,6 +101,17 @@ impl Env {
         Ok(diesel::sql_query(sql).get_result::<N>(&mut c).await?.n)
     }
 
+    /// Mail the server still owes now: outbox rows and deliveries that are
+    /// due (a digest or a retry due later does not count).
+    pub async fn mail_due(&self) -> anyhow::Result<i64> {
+        self.count(
+            "SELECT (SELECT count(*) FROM outbox WHERE status = 'pending' AND next_attempt_at <= now()) \
+                  + (SELECT count(*) FROM notification_deliveries \
+                     WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()) AS n",
+        )
+        .await
+    }
+
     pub async fn pairs(&self, sql: &str) -> anyhow::Result<Vec<(Uuid, Uuid)>> {
         #[derive(diesel::QueryableByName)]
         struct P {
