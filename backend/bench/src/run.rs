@@ -365,8 +365,15 @@ async fn post_phase(
     let mut pool = sc::connect_clients(&ctx.tokens, users, &[server.addr()], false).await?;
     ctx.figure("Post to push", "clients connected", format!("{} in {:.1} s", users.len(), t.elapsed().as_secs_f64()));
     let pp = sc::post_to_push(env, &ctx.tokens, &mut pool, users, &server.addr(), 100.0, post_secs, 7).await?;
-    pool.close().await;
     post_push_figures(ctx, "Post to push (one instance, in-process engine)", &pp);
+    // Then posts one at a time, after the burst's mail has gone out: what
+    // a post costs when none queues behind another, to tell that from what
+    // the burst adds (a figure, not a target).
+    settle(ctx, env, "the burst").await?;
+    let calm =
+        sc::post_to_push(env, &ctx.tokens, &mut pool, users, &server.addr(), 4.0, ctx.secs(2.0, 10.0), 5).await?;
+    pool.close().await;
+    post_push_figures(ctx, "Post to push, one post at a time (4/s, in-process engine)", &calm);
     ctx.verdict(Verdict::new(
         "1",
         "post to first matched person p99",
