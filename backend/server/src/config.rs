@@ -119,6 +119,9 @@ impl Default for NotifyConfig {
 #[derive(Debug, Clone)]
 pub struct LogConfig {
     pub json: bool,
+    /// `LOG_SPAN_TIMES`: a line when each span closes, with the time it was
+    /// busy and idle (to see where a request's time goes; verbose).
+    pub span_times: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -145,7 +148,13 @@ where
 }
 
 fn flag(name: &'static str, default: bool) -> Result<bool, ConfigError> {
-    match var(name).as_deref().map(str::to_ascii_lowercase).as_deref() {
+    flag_value(name, var(name).as_deref(), default)
+}
+
+/// A yes/no setting's value; anything but the usual words is an error, so
+/// a typo does not silently mean "no".
+fn flag_value(name: &'static str, raw: Option<&str>, default: bool) -> Result<bool, ConfigError> {
+    match raw.map(str::to_ascii_lowercase).as_deref() {
         None => Ok(default),
         Some("1" | "true" | "yes" | "on") => Ok(true),
         Some("0" | "false" | "no" | "off") => Ok(false),
@@ -209,7 +218,10 @@ impl Config {
             redis_url: var("REDIS_URL").map(SecretString::from),
             redis_prefix: var("REDIS_PREFIX").unwrap_or_else(|| "pb".into()),
             data_dir: PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".into())),
-            log: LogConfig { json: var("LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")) },
+            log: LogConfig {
+                json: var("LOG_FORMAT").is_some_and(|v| v.eq_ignore_ascii_case("json")),
+                span_times: flag("LOG_SPAN_TIMES", false)?,
+            },
             // Demo accounts share a published password: only by default in development.
             demo_data: flag("DEMO_DATA", var("DATABASE_URL").is_none())?,
             demo_history: flag("DEMO_HISTORY", true)?,
@@ -249,6 +261,25 @@ fn parse_key_ring(raw: &str) -> Result<Vec<(String, SecretString)>, ConfigError>
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_flag_takes_the_usual_words_and_refuses_others() {
+        assert!(!flag_value("LOG_SPAN_TIMES", None, false).unwrap());
+        assert!(flag_value("LOG_SPAN_TIMES", None, true).unwrap());
+        for yes in ["1", "true", "TRUE", "yes", "on"] {
+            assert!(flag_value("LOG_SPAN_TIMES", Some(yes), false).unwrap(), "{yes}");
+        }
+        for no in ["0", "false", "No", "off"] {
+            assert!(!flag_value("LOG_SPAN_TIMES", Some(no), true).unwrap(), "{no}");
+        }
+        match flag_value("LOG_SPAN_TIMES", Some("sometimes"), false) {
+            Err(ConfigError::Invalid { name, reason }) => {
+                assert_eq!(name, "LOG_SPAN_TIMES");
+                assert!(reason.contains("sometimes"), "{reason}");
+            }
+            other => panic!("expected an error, got {other:?}"),
+        }
+    }
 
     #[test]
     fn key_ring_parses_and_rejects_short_keys() {

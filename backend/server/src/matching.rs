@@ -229,6 +229,7 @@ pub async fn search(state: &AppState, s: &Shift, ctx: &CallContext) -> Result<Ve
 /// [`search`] for a caller holding a transaction open: never rebuilds (that
 /// takes connections of its own and may take long), and answers `None`
 /// when the index lost its data; rebuild after the transaction and ask again.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn search_without_rebuild(
     state: &AppState,
     s: &Shift,
@@ -334,6 +335,7 @@ async fn record_and_announce(
 /// one statement) and the two notifications go out together: three round
 /// trips, however many people. Returns the people newly offered, and who must be poked after
 /// commit.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn announce_offers(
     c: &mut AsyncPgConnection,
     current: &Shift,

@@ -88,6 +88,7 @@ impl Db {
         self.tx_planned(scope, Planning::GenericOnce, work).await
     }
 
+    #[tracing::instrument(level = "debug", name = "db_tx", skip_all)]
     async fn tx_planned<T, E, F>(&self, scope: &Scope, planning: Planning, work: F) -> Result<T, E>
     where
         F: AsyncFnOnce(&mut AsyncPgConnection) -> Result<T, E>,

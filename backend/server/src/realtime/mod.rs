@@ -102,6 +102,7 @@ impl Realtime {
 /// Tell every instance that `recipients` have new events. Call after the
 /// transaction that appended them has committed. Never fails the caller: the
 /// events are in Postgres and the hubs poll.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn notify(state: &AppState, recipients: Vec<Uuid>) {
     if let Err(error) = state.realtime.bus.publish(Poke::to(recipients)).await {
         tracing::warn!(%error, "could not poke the event bus; hubs will poll");

@@ -101,7 +101,7 @@ pub fn test_config(smtp: SocketAddr, data_dir: PathBuf) -> Config {
         redis_url: None,
         redis_prefix: format!("pbtest:{}", Uuid::new_v4().simple()),
         data_dir,
-        log: LogConfig { json: false },
+        log: LogConfig { json: false, span_times: false },
         demo_data: true,
         // Tests build their own past; the demo's would change their figures.
         demo_history: false,
@@ -133,7 +133,7 @@ impl TestApp {
     }
 
     async fn build(demo: bool, redis_url: Option<&str>, tweak: impl FnOnce(&mut Config)) -> TestApp {
-        personeelsbank::telemetry::init(false);
+        personeelsbank::telemetry::init(false, false);
         let db = create_test_database().await.expect("test database");
         let mails = MailSink::start().await;
         let dir = std::env::temp_dir().join(format!("pb-test-{}", Uuid::new_v4().simple()));
