@@ -91,6 +91,17 @@ async fn set_instant_tier(app: &TestApp, practice: Uuid, tier: i16) {
     app.owner_exec(&format!("UPDATE practices SET instant_booking_tier = {tier} WHERE id = '{practice}'")).await;
 }
 
+/// The manager's token and practice, which books tiers up to 3 at once, and
+/// the locum, available around day 3: (manager token, practice, locum id).
+async fn instant_practice_and_available_locum(app: &TestApp) -> (String, Uuid, Uuid) {
+    let manager = token(app, MANAGER).await;
+    let practice = practice_of(app, MANAGER).await;
+    set_instant_tier(app, practice, 3).await;
+    let locum_id = app.user_id(LOCUM).await;
+    make_available(app, locum_id, 3).await;
+    (manager, practice, locum_id)
+}
+
 async fn accept(app: &TestApp, token: &str, shift: &str) -> Response {
     app.post(&format!("/api/v1/shifts/{shift}/accept"), Some(token), json!({})).await
 }
@@ -816,11 +827,7 @@ async fn a_night_shift_over_the_october_change_is_booked_with_its_real_length() 
 #[actix_web::test]
 async fn matching_does_not_offer_a_call_that_clashes_with_a_booking() {
     let app = TestApp::spawn().await;
-    let manager = token(&app, MANAGER).await;
-    let practice = practice_of(&app, MANAGER).await;
-    set_instant_tier(&app, practice, 3).await;
-    let locum_id = app.user_id(LOCUM).await;
-    make_available(&app, locum_id, 3).await;
+    let (manager, practice, locum_id) = instant_practice_and_available_locum(&app).await;
     let first = urgent_call(&app, &manager, practice, 3).await;
     assert_eq!(count_events(&app, locum_id, "offer", &first).await, 1);
     let r = accept(&app, &token_of(&app, locum_id), &first).await;
@@ -1021,11 +1028,7 @@ async fn a_booking_too_close_to_another_is_refused_with_insufficient_rest() {
 #[actix_web::test]
 async fn a_booking_withdraws_the_persons_clashing_offers_in_the_background() {
     let app = TestApp::spawn().await;
-    let manager = token(&app, MANAGER).await;
-    let practice = practice_of(&app, MANAGER).await;
-    set_instant_tier(&app, practice, 3).await;
-    let locum_id = app.user_id(LOCUM).await;
-    make_available(&app, locum_id, 3).await;
+    let (manager, practice, locum_id) = instant_practice_and_available_locum(&app).await;
     // Two calls the same day that overlap: matching offers her both.
     let first = urgent_call(&app, &manager, practice, 3).await;
     let mut body = day_cover(practice, 3);
@@ -1091,11 +1094,7 @@ async fn a_narrowed_refresh_of_someone_holding_no_offer_re_reads_only_their_book
 /// re-read and the offer re-checked.
 async fn narrowed_refresh_in(app: TestApp) {
     use personeelsbank::refresher::Kind;
-    let manager = token(&app, MANAGER).await;
-    let practice = practice_of(&app, MANAGER).await;
-    set_instant_tier(&app, practice, 3).await;
-    let locum_id = app.user_id(LOCUM).await;
-    make_available(&app, locum_id, 3).await;
+    let (manager, practice, locum_id) = instant_practice_and_available_locum(&app).await;
     let call = urgent_call(&app, &manager, practice, 3).await;
     let r = accept(&app, &token_of(&app, locum_id), &call).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
