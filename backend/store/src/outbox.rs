@@ -284,17 +284,14 @@ pub struct Delivery {
 /// `lease`. Commits on its own; the caller sends outside any transaction.
 #[tracing::instrument(skip_all)]
 pub async fn claim_due(conn: &mut AsyncPgConnection, limit: i64, lease: Duration) -> Result<Vec<Delivery>, StoreError> {
+    // Oldest due first, along the due index whatever the statistics say
+    // (migration `2026-12-06-030000_delivery_claim_in_index_order`).
+    let limit = i32::try_from(limit).unwrap_or(i32::MAX);
     Ok(crate::prepared(
-        "UPDATE notification_deliveries d SET status = 'sending', locked_until = now() + $2, attempts = d.attempts + 1 \
-         FROM (SELECT id FROM notification_deliveries \
-               WHERE (status = 'pending' AND next_attempt_at <= now()) \
-                  OR (status = 'sending' AND locked_until < now()) \
-               ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED) due \
-         WHERE d.id = due.id \
-         RETURNING d.id, d.outbox_id, d.seq, d.user_id, d.email, d.language, d.kind, d.subject, d.body_text, d.body_html, \
-                   d.ics, d.ics_method, d.attempts",
+        "SELECT id, outbox_id, seq, user_id, email, language, kind, subject, body_text, body_html, ics, ics_method, \
+         attempts FROM deliveries_claim($1, $2)",
     )
-    .bind::<BigInt, _>(limit)
+    .bind::<Integer, _>(limit)
     .bind::<Interval, _>(interval(lease))
     .load(conn)
     .await?)

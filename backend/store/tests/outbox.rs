@@ -1,6 +1,10 @@
 //! The outbox hands out its due rows oldest first, skips rows not yet due
 //! and rows another dispatcher holds, also behind a backlog larger than
-//! one claim's window and on a table whose statistics were taken empty.
+//! one claim's window and on a table whose statistics were taken empty;
+//! so does the delivery worker's claim, which also takes back a lease that
+//! ran out.
+
+use std::time::Duration;
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use pb_store::outbox::{self, OutboxRow};
@@ -62,6 +66,72 @@ async fn claims_take_the_oldest_due_row_first_behind_a_backlog() {
     .await
     .unwrap();
     assert!(claim(&db).await.is_none(), "the 'later' row is not due and the rest are done");
+    drop(db);
+    test_db.drop_database().await;
+}
+
+async fn claim_deliveries(db: &Db, n: i64) -> Vec<outbox::Delivery> {
+    db.tx(&Scope::System, async |c| -> Result<_, StoreError> { outbox::claim_due(c, n, Duration::from_secs(60)).await })
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deliveries_are_claimed_oldest_first_under_a_lease_behind_a_backlog() {
+    let test_db = provision::create_test_database().await.unwrap();
+    let mut owner = AsyncPgConnection::establish(&test_db.owner_url).await.unwrap();
+    // Statistics of an empty table, then a backlog of 3,000 due deliveries
+    // (seq = how many seconds after the oldest it is due; inserted newest
+    // first), one whose lease ran out before any of them was due, one whose
+    // lease still holds, one not due for an hour and one already sent.
+    owner
+        .batch_execute(
+            "ANALYZE notification_deliveries; \
+             INSERT INTO outbox (id, kind, payload, status) \
+               VALUES ('00000000-0000-4000-8000-000000000001', 'backlog', '{}', 'done'); \
+             INSERT INTO notification_deliveries (outbox_id, seq, email, language, kind, subject, summary, \
+                                                  body_text, next_attempt_at) \
+               SELECT '00000000-0000-4000-8000-000000000001', n, 'p' || n || '@example.org', 'nl', 'new_call', \
+                      's', 's', 'b', now() - interval '1 hour' + n * interval '1 second' \
+               FROM generate_series(2999, 0, -1) AS n; \
+             INSERT INTO notification_deliveries (outbox_id, seq, email, language, kind, subject, summary, \
+                                                  status, locked_until, attempts, next_attempt_at) VALUES \
+               ('00000000-0000-4000-8000-000000000001', -1, 'lapsed@example.org', 'nl', 'new_call', 's', 's', \
+                'sending', now() - interval '1 minute', 1, now() - interval '2 hours'), \
+               ('00000000-0000-4000-8000-000000000001', -2, 'held@example.org', 'nl', 'new_call', 's', 's', \
+                'sending', now() + interval '5 minutes', 1, now() - interval '3 hours'), \
+               ('00000000-0000-4000-8000-000000000001', -3, 'later@example.org', 'nl', 'new_call', 's', 's', \
+                'pending', NULL, 0, now() + interval '1 hour'), \
+               ('00000000-0000-4000-8000-000000000001', -4, 'sent@example.org', 'nl', 'new_call', 's', 's', \
+                'sent', NULL, 1, now() - interval '4 hours')",
+        )
+        .await
+        .unwrap();
+    let db = Db::connect(&test_db.app_url, &PoolSettings { max_size: 3, ..Default::default() }).unwrap();
+
+    let first = claim_deliveries(&db, 3).await;
+    let seqs: Vec<i32> = first.iter().map(|d| d.seq).collect();
+    assert_eq!(seqs, [-1, 0, 1], "the lapsed lease first, then the deliveries due longest ago");
+    assert_eq!(first[0].attempts, 2, "a claim counts as an attempt");
+    assert_eq!(first[1].attempts, 1);
+    assert_eq!(first[1].body_text.as_deref(), Some("b"));
+
+    // While one worker's claim is still open, another gets the next ones.
+    let mut held = db.dedicated().await.unwrap();
+    held.batch_execute("BEGIN; SELECT set_config('pb.scope', 'system', true)").await.unwrap();
+    let open = outbox::claim_due(&mut held, 2, Duration::from_secs(60)).await.unwrap();
+    assert_eq!(open.iter().map(|d| d.seq).collect::<Vec<_>>(), [2, 3]);
+    let next = claim_deliveries(&db, 2).await;
+    assert_eq!(next.iter().map(|d| d.seq).collect::<Vec<_>>(), [4, 5], "rows another claim holds are skipped");
+    held.batch_execute("ROLLBACK").await.unwrap();
+
+    // Claimed rows are leased: the rest of the backlog comes out, then
+    // nothing (the held lease, the one not due and the sent one never).
+    let rest = claim_deliveries(&db, 5000).await;
+    assert_eq!(rest.len(), 2996, "2 released by the rollback and the 2,994 never claimed");
+    assert_eq!(rest[0].seq, 2);
+    assert!(rest.iter().all(|d| d.seq >= 0));
+    assert!(claim_deliveries(&db, 10).await.is_empty());
     drop(db);
     test_db.drop_database().await;
 }

@@ -1,0 +1,1 @@
+DROP FUNCTION deliveries_claim(integer, interval);
