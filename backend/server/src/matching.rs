@@ -329,11 +329,11 @@ async fn record_and_announce(
 }
 
 /// Offer an open call to its matches within the released tier and announce
-/// it, in the caller's transaction, which holds the call as `current` (just
-/// inserted, or locked and checked). The offers are written, the practice's
-/// managers read, then the events (offers and the managers' `candidates` in
-/// one statement) and the two notifications go out together: three round
-/// trips, however many people. Returns the people newly offered, and who must be poked after
+/// it, in the caller's transaction, which holds the call as `current` (locked
+/// and checked). The offers are written, the practice's managers read, then
+/// the events (offers and the managers' `candidates` in one statement) and
+/// the two notifications go out together: two round trips, however many
+/// people. Returns the people newly offered, and who must be poked after
 /// commit.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn announce_offers(
@@ -342,23 +342,15 @@ pub async fn announce_offers(
     ctx: &CallContext,
     matches: Vec<Match>,
 ) -> Result<(Vec<Uuid>, Vec<Uuid>), ApiError> {
-    if matches.is_empty() {
-        return Ok((Vec::new(), Vec::new()));
-    }
-    let shift_id = current.id;
-    let released = Tier::from_level(current.released_tier).unwrap_or(Tier::Inner);
-    let offers: Vec<NewOffer> = tiered(ctx, matches).iter().filter(|t| t.tier <= released).map(NewOffer::of).collect();
+    let offers = offers_within_release(current, ctx, matches);
     if offers.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    let rows: Vec<(Uuid, i16, i32)> = offers
-        .iter()
-        .map(|o| (o.user_id, o.tier.level(), o.score.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32))
-        .collect();
+    let rows = offer_rows(&offers);
     let (new, managers) = {
         let shared: &AsyncPgConnection = c;
         futures_util::join!(
-            shifts::record_offers(shared, shift_id, current.org_id, &rows),
+            shifts::record_offers(shared, current.id, current.org_id, &rows),
             orgs::practice_managers(shared, current.practice_id)
         )
     };
@@ -366,9 +358,96 @@ pub async fn announce_offers(
     if new.is_empty() {
         return Ok((Vec::new(), Vec::new()));
     }
-    // One statement for every event, however many people: an offer each,
-    // then the managers' news of the new candidates.
-    let summary = call_summary(current);
+    let events = announcement(current, &offers, &new, &managers);
+    let (appended, notified) =
+        futures_util::join!(events::append_rows(c, &events), notify_offered(c, current.id, &new));
+    appended?;
+    notified?;
+    let mut recipients = new.clone();
+    recipients.extend(managers);
+    Ok((new, recipients))
+}
+
+/// What announcing a call that nobody holds an offer on yet (it is being
+/// inserted in this transaction) writes: every offer is new, so the events
+/// are known before anything is written. `managers` are the practice's
+/// managers, read beforehand.
+pub struct NewCallAnnouncement {
+    offers: Vec<NewOffer>,
+    events: Vec<events::NewEvent>,
+    /// The people offered, then the managers: who must be poked after commit.
+    pub recipients: Vec<Uuid>,
+}
+
+impl NewCallAnnouncement {
+    /// `None` when no match falls within the call's released tier.
+    pub fn plan(call: &Shift, ctx: &CallContext, matches: Vec<Match>, managers: &[Uuid]) -> Option<Self> {
+        let offers = offers_within_release(call, ctx, matches);
+        if offers.is_empty() {
+            return None;
+        }
+        let offered: Vec<Uuid> = offers.iter().map(|o| o.user_id).collect();
+        let events = announcement(call, &offers, &offered, managers);
+        let mut recipients = offered;
+        recipients.extend_from_slice(managers);
+        Some(NewCallAnnouncement { offers, events, recipients })
+    }
+
+    /// Write it in the caller's transaction, pipelined behind whatever the
+    /// caller sent before (the call's insert, in the caller's scope): the
+    /// system scope, the offers, the events and the two notifications go out
+    /// in that order without waiting for one another, so that with the
+    /// insert and the commit a posted call and its offers take three round
+    /// trips. Poll this after the insert's future, in the same `join!`: a
+    /// statement goes out when its future is first polled, and PostgreSQL
+    /// runs them in the order they arrive.
+    #[tracing::instrument(level = "debug", skip_all)]
+    pub async fn write(&self, c: &AsyncPgConnection, call: &Shift) -> Result<(), ApiError> {
+        let rows = offer_rows(&self.offers);
+        let offered = &self.recipients[..self.offers.len()];
+        let (scoped, recorded, appended, notified) = futures_util::join!(
+            Scope::System.apply(c),
+            shifts::record_offers(c, call.id, call.org_id, &rows),
+            events::append_rows(c, &self.events),
+            notify_offered(c, call.id, offered)
+        );
+        scoped.map_err(StoreError::from)?;
+        let recorded = recorded?;
+        appended?;
+        notified?;
+        // A call written in this transaction held no offer: all are new.
+        if recorded.len() != rows.len() {
+            return Err(ApiError::internal(format!(
+                "a new call recorded {} of its {} offers as new",
+                recorded.len(),
+                rows.len()
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// The offers `matches` make on `call`: those within its released tier.
+fn offers_within_release(call: &Shift, ctx: &CallContext, matches: Vec<Match>) -> Vec<NewOffer> {
+    if matches.is_empty() {
+        return Vec::new();
+    }
+    let released = Tier::from_level(call.released_tier).unwrap_or(Tier::Inner);
+    tiered(ctx, matches).iter().filter(|t| t.tier <= released).map(NewOffer::of).collect()
+}
+
+fn offer_rows(offers: &[NewOffer]) -> Vec<(Uuid, i16, i32)> {
+    offers
+        .iter()
+        .map(|o| (o.user_id, o.tier.level(), o.score.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32))
+        .collect()
+}
+
+/// One event for every newly offered person (`new`, among `offers`), then
+/// the managers' news of the new candidates: written as one statement,
+/// however many people.
+fn announcement(call: &Shift, offers: &[NewOffer], new: &[Uuid], managers: &[Uuid]) -> Vec<events::NewEvent> {
+    let summary = call_summary(call);
     let mut events: Vec<events::NewEvent> = offers
         .iter()
         .filter(|o| new.contains(&o.user_id))
@@ -376,28 +455,29 @@ pub async fn announce_offers(
             let mut payload = summary.clone();
             payload["reasons"] = o.reasons.clone();
             payload["distance_km"] = json!(o.distance_km);
-            events::NewEvent { recipient: o.user_id, kind: "offer", shift_id: Some(shift_id), payload }
+            events::NewEvent { recipient: o.user_id, kind: "offer", shift_id: Some(call.id), payload }
         })
         .collect();
-    let news = json!({ "shift_id": shift_id, "new_candidates": new.len(), "tier": current.released_tier });
+    let news = json!({ "shift_id": call.id, "new_candidates": new.len(), "tier": call.released_tier });
     events.extend(managers.iter().map(|m| events::NewEvent {
         recipient: *m,
         kind: "candidates",
-        shift_id: Some(shift_id),
+        shift_id: Some(call.id),
         payload: news.clone(),
     }));
-    let shared: &AsyncPgConnection = c;
-    let (appended, offered, first) = futures_util::join!(
-        events::append_rows(shared, &events),
-        crate::notify::enqueue(shared, crate::notify::Notification::CallOffered { shift_id, user_ids: new.clone() }),
-        crate::notify::enqueue(shared, crate::notify::Notification::FirstCandidates { shift_id })
+    events
+}
+
+/// The mail to the newly offered and the practice's first-candidates note.
+async fn notify_offered(c: &AsyncPgConnection, shift_id: Uuid, new: &[Uuid]) -> Result<(), StoreError> {
+    use crate::notify::{enqueue, Notification};
+    let (offered, first) = futures_util::join!(
+        enqueue(c, Notification::CallOffered { shift_id, user_ids: new.to_vec() }),
+        enqueue(c, Notification::FirstCandidates { shift_id })
     );
-    appended?;
     offered?;
     first?;
-    let mut recipients = new.clone();
-    recipients.extend(managers);
-    Ok((new, recipients))
+    Ok(())
 }
 
 /// Offer an open call to everyone who fits within its released tier and has

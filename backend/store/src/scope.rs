@@ -53,12 +53,14 @@ impl Scope {
         self.set(conn, false).await
     }
 
-    /// State this scope for the rest of the current transaction.
-    pub async fn apply(&self, conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
+    /// State this scope for the rest of the current transaction. Takes a
+    /// shared connection, so it can be pipelined between other statements:
+    /// those sent before it run in the old scope, those after in this one.
+    pub async fn apply(&self, conn: &AsyncPgConnection) -> diesel::QueryResult<()> {
         self.set(conn, true).await
     }
 
-    async fn set(&self, conn: &mut AsyncPgConnection, transaction_only: bool) -> diesel::QueryResult<()> {
+    async fn set(&self, conn: &AsyncPgConnection, transaction_only: bool) -> diesel::QueryResult<()> {
         let (kind, user, orgs) = self.settings();
         diesel::sql_query(
             "SELECT set_config('pb.scope', $1, $4) IS NOT NULL, set_config('pb.user', $2, $4) IS NOT NULL, \
@@ -68,7 +70,7 @@ impl Scope {
         .bind::<Text, _>(user)
         .bind::<Text, _>(orgs)
         .bind::<diesel::sql_types::Bool, _>(transaction_only)
-        .execute(conn)
+        .execute(&mut &*conn)
         .await
         .map(|_| ())
     }

@@ -43,8 +43,12 @@ pub struct Shift {
 }
 
 #[tracing::instrument(skip_all)]
-pub async fn insert(conn: &mut AsyncPgConnection, shift: &Shift) -> Result<Shift, StoreError> {
-    Ok(diesel::insert_into(shifts::table).values(shift).returning(Shift::as_returning()).get_result(conn).await?)
+pub async fn insert(conn: &AsyncPgConnection, shift: &Shift) -> Result<Shift, StoreError> {
+    Ok(diesel::insert_into(shifts::table)
+        .values(shift)
+        .returning(Shift::as_returning())
+        .get_result(&mut &*conn)
+        .await?)
 }
 
 #[tracing::instrument(skip_all)]

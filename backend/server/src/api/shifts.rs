@@ -7,7 +7,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, SubsecRound, Utc};
 use chrono_tz::Europe::Amsterdam;
 use pb_domain::calls::{initial_release, may_request, ReleasePolicy, ShiftStatus, Tier};
 use pb_domain::matching::ShiftKind;
@@ -297,12 +297,14 @@ async fn create_shift_work(
             if !publish_now {
                 return Ok((p, None));
             }
+            // The managers hear of the candidates in the same write as the offers.
             let shared: &AsyncPgConnection = c;
-            let (ctx, policy) = futures_util::join!(
+            let (ctx, policy, managers) = futures_util::join!(
                 matching::practice_context(shared, p.org_id, p.id),
-                release_policy(shared, p.org_id)
+                release_policy(shared, p.org_id),
+                orgs::practice_managers(shared, p.id)
             );
-            Ok((p, Some((ctx?, policy?))))
+            Ok((p, Some((ctx?, policy?, managers?))))
         })
         .await?;
     require_practice_staff(user, &practice)?;
@@ -341,8 +343,10 @@ async fn create_shift_work(
         created_by: user.id,
         profession: b.profession.code().into(),
         kind: b.kind.code().into(),
-        starts_at: w.start(),
-        ends_at: w.end(),
+        // As PostgreSQL keeps them (microseconds), so that what is announced
+        // before the insert returns is what was stored.
+        starts_at: w.start().trunc_subsecs(6),
+        ends_at: w.end().trunc_subsecs(6),
         location_practice_id: location.id,
         latitude: location.latitude,
         longitude: location.longitude,
@@ -367,39 +371,45 @@ async fn create_shift_work(
     };
     // A published call is matched before it is written: the live index
     // needs only its terms. The offers then go in with the call, in one
-    // transaction, and the first push follows the commit. If the index
-    // cannot answer now, the call is written alone and matched after the
-    // commit (rebuilding the index first when it lost its data).
-    let matched = match &publishing {
-        Some((ctx, policy)) => {
+    // transaction and one pipelined batch, and the first push follows the
+    // commit. If the index cannot answer now, the call is written alone and
+    // matched after the commit (rebuilding the index first when it lost its
+    // data).
+    let (matched, announcement) = match &publishing {
+        Some((ctx, policy, managers)) => {
             publish_under(policy, &mut shift)?;
-            matching::search_without_rebuild(state, &shift, ctx).await.ok().flatten().map(|m| (ctx, m))
+            match matching::search_without_rebuild(state, &shift, ctx).await.ok().flatten() {
+                Some(matches) => (true, matching::NewCallAnnouncement::plan(&shift, ctx, matches, managers)),
+                None => (false, None),
+            }
         }
-        None => None,
+        None => (false, None),
     };
-    let (saved, view, offered) = state
+    let (saved, view) = state
         .db
         .tx(&user.scope, async |c| -> ApiResult<_> {
-            let saved = shifts::insert(c, &shift).await?;
-            let view = idempotency::to_json(&ShiftView::from(saved.clone()))?;
-            reservation.complete(c, StatusCode::CREATED, &view).await?;
             // The call is written in the caller's scope; the offers, events
             // and notifications about other people are matching's, as when
             // a call is matched on its own (`matching::offer_call`).
-            let offered = match matched {
-                Some((_, matches)) if matches.is_empty() => Some((Vec::new(), Vec::new())),
-                Some((ctx, matches)) => {
-                    Scope::System.apply(c).await.map_err(pb_store::StoreError::from)?;
-                    Some(matching::announce_offers(c, &saved, ctx, matches).await?)
+            let saved = match &announcement {
+                Some(a) => {
+                    let shared: &AsyncPgConnection = c;
+                    let (saved, written) = futures_util::join!(shifts::insert(shared, &shift), a.write(shared, &shift));
+                    // The insert's error first: the rest failed because of it.
+                    let saved = saved?;
+                    written?;
+                    saved
                 }
-                None => None,
+                None => shifts::insert(c, &shift).await?,
             };
-            Ok((saved, view, offered))
+            let view = idempotency::to_json(&ShiftView::from(saved.clone()))?;
+            reservation.complete(c, StatusCode::CREATED, &view).await?;
+            Ok((saved, view))
         })
         .await?;
-    match (publishing, offered) {
-        (_, Some((_, recipients))) if !recipients.is_empty() => crate::realtime::notify(state, recipients).await,
-        (Some((ctx, _)), None) => matching::offer_posted_call(state, &saved, &ctx).await,
+    match (publishing, announcement) {
+        (_, Some(a)) => crate::realtime::notify(state, a.recipients).await,
+        (Some((ctx, _, _)), None) if !matched => matching::offer_posted_call(state, &saved, &ctx).await,
         _ => {}
     }
     Ok((StatusCode::CREATED, view))
