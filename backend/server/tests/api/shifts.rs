@@ -557,3 +557,119 @@ async fn started_calls_expire_drafts_lapse_and_a_new_day_rematches() {
     assert_eq!(count_events(&app, locum_id, "offer_withdrawn", &open).await, 1);
     app.stop().await;
 }
+
+/// `POST /shifts` sends the call's insert and its offers, events and mail as
+/// one pipelined batch, switching to the system scope between them. The
+/// order must hold: the insert runs in the caller's scope (a caller without
+/// the RHO is refused by row-level security even though the statements
+/// behind it switch to the system scope), its error is the one reported,
+/// and nothing behind it is kept; in the right scope, all of it is written.
+#[actix_web::test]
+async fn a_new_call_and_its_offers_go_out_in_one_batch_behind_an_insert_in_the_callers_scope() {
+    use diesel::sql_types::{BigInt, Text};
+    use diesel_async::RunQueryDsl;
+    use pb_domain::matching::Match;
+    use pb_store::{shifts, AsyncPgConnection, Scope, StoreError};
+    use personeelsbank::error::ApiError;
+    use personeelsbank::matching::{self, NewCallAnnouncement};
+
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    async fn written(app: &TestApp, call: Uuid) -> [i64; 4] {
+        let counts: Vec<Count> = app
+            .state
+            .db
+            .tx(&Scope::System, async |c| -> Result<_, StoreError> {
+                Ok(diesel::sql_query(
+                    "SELECT count(*) AS n FROM shifts WHERE id = $1::text::uuid \
+                     UNION ALL SELECT count(*) FROM shift_offers WHERE shift_id = $1::text::uuid \
+                     UNION ALL SELECT count(*) FROM events WHERE shift_id = $1::text::uuid \
+                     UNION ALL SELECT count(*) FROM outbox WHERE payload->>'shift_id' = $1",
+                )
+                .bind::<Text, _>(call.to_string())
+                .load(c)
+                .await?)
+            })
+            .await
+            .unwrap();
+        [counts[0].n, counts[1].n, counts[2].n, counts[3].n]
+    }
+
+    let app = TestApp::spawn().await;
+    let manager = app.login(MANAGER).await;
+    let manager_id = app.user_id(MANAGER).await;
+    let locum_id = app.user_id(LOCUM).await;
+    let practice = practice_of(&app, MANAGER).await;
+    // A valid call to copy: a draft, posted through the API.
+    let mut body = day_cover(practice, 3);
+    body["publish"] = json!(false);
+    let r = app.post("/api/v1/shifts", Some(&manager), body).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.text);
+    let draft_id: Uuid = r.body["id"].as_str().unwrap().parse().unwrap();
+    let db = &app.state.db;
+    let (draft, ctx) = db
+        .tx(&Scope::System, async |c| -> Result<_, StoreError> {
+            let draft = shifts::find(c, draft_id).await?;
+            let ctx = matching::practice_context(c, draft.org_id, draft.practice_id).await?;
+            Ok((draft, ctx))
+        })
+        .await
+        .unwrap();
+    let call = shifts::Shift { id: Uuid::new_v4(), status: "open".into(), released_tier: 3, ..draft.clone() };
+    let matched = Match {
+        worker_id: locum_id,
+        score: 500,
+        distance_km: Some(12.0),
+        reasons: Vec::new(),
+        employer_practice_id: None,
+        own_rho: true,
+    };
+    let announcement = NewCallAnnouncement::plan(&call, &ctx, vec![matched], &[manager_id]).expect("within the tier");
+    assert_eq!(announcement.recipients, [locum_id, manager_id]);
+    /// Which part of the batch failed, and how.
+    #[derive(Debug)]
+    enum Failed {
+        Insert(String),
+        Rest,
+        Other(String),
+    }
+    impl From<StoreError> for Failed {
+        fn from(e: StoreError) -> Self {
+            Failed::Other(e.to_string())
+        }
+    }
+    let batch = async |scope: &Scope| {
+        db.tx(scope, async |c| -> Result<shifts::Shift, Failed> {
+            let shared: &AsyncPgConnection = c;
+            let (saved, written) =
+                futures_util::join!(shifts::insert(shared, &call), announcement.write(shared, &call));
+            let saved = saved.map_err(|e| Failed::Insert(e.to_string()))?;
+            written.map_err(|_: ApiError| Failed::Rest)?;
+            Ok(saved)
+        })
+        .await
+    };
+
+    // Someone outside the RHO: the insert is refused in their scope, not
+    // let through by the system scope sent after it, and nothing is kept.
+    let outsider = Scope::User { user_id: locum_id, orgs: Vec::new() };
+    match batch(&outsider).await {
+        Err(Failed::Insert(e)) => assert!(e.contains("row-level security"), "{e}"),
+        Err(Failed::Other(e)) => panic!("the transaction itself failed: {e}"),
+        other => panic!("the insert runs in the caller's scope and fails first: {other:?}"),
+    }
+    assert_eq!(written(&app, call.id).await, [0, 0, 0, 0], "nothing behind the failed insert is kept");
+
+    // The practice's manager: the call, the offer, both events and both mails.
+    let manager_scope = Scope::User { user_id: manager_id, orgs: vec![call.org_id] };
+    let saved = batch(&manager_scope).await.expect("written");
+    assert_eq!(saved.id, call.id);
+    assert_eq!(saved.starts_at, call.starts_at, "announced as stored");
+    assert_eq!(written(&app, call.id).await, [1, 1, 2, 2]);
+    assert_eq!(count_events(&app, locum_id, "offer", &call.id.to_string()).await, 1);
+    assert_eq!(count_events(&app, manager_id, "candidates", &call.id.to_string()).await, 1);
+    app.stop().await;
+}
