@@ -12,20 +12,27 @@ use pb_store::pool::PoolSettings;
 use pb_store::provision;
 use pb_store::{Db, Scope, StoreError};
 
+/// A new database that its owner first prepares with `setup` (statistics
+/// and rows), and the application's pool on it.
+async fn database_after(setup: &str) -> (provision::TestDatabase, Db) {
+    let test_db = provision::create_test_database().await.unwrap();
+    let mut owner = AsyncPgConnection::establish(&test_db.owner_url).await.unwrap();
+    owner.batch_execute(setup).await.unwrap();
+    let db = Db::connect(&test_db.app_url, &PoolSettings { max_size: 3, ..Default::default() }).unwrap();
+    (test_db, db)
+}
+
 async fn claim(db: &Db) -> Option<OutboxRow> {
     db.tx(&Scope::System, async |c| -> Result<_, StoreError> { outbox::claim_one_pending(c).await }).await.unwrap()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claims_take_the_oldest_due_row_first_behind_a_backlog() {
-    let test_db = provision::create_test_database().await.unwrap();
-    let mut owner = AsyncPgConnection::establish(&test_db.owner_url).await.unwrap();
     // Statistics of an empty outbox, then a backlog of 3,000 due rows (due
     // a second apart, the oldest an hour ago, inserted newest first), one
     // row not due for an hour, and a row already done.
-    owner
-        .batch_execute(
-            "ANALYZE outbox; \
+    let (test_db, db) = database_after(
+        "ANALYZE outbox; \
              INSERT INTO outbox (id, kind, payload, next_attempt_at, created_at) \
                SELECT gen_random_uuid(), 'backlog', jsonb_build_object('n', n), \
                       now() - interval '1 hour' + n * interval '1 second', now() \
@@ -34,10 +41,8 @@ async fn claims_take_the_oldest_due_row_first_behind_a_backlog() {
                VALUES (gen_random_uuid(), 'later', '{}', now() + interval '1 hour'); \
              INSERT INTO outbox (id, kind, payload, status, next_attempt_at) \
                VALUES (gen_random_uuid(), 'finished', '{}', 'done', now() - interval '2 hours')",
-        )
-        .await
-        .unwrap();
-    let db = Db::connect(&test_db.app_url, &PoolSettings { max_size: 3, ..Default::default() }).unwrap();
+    )
+    .await;
 
     let first = claim(&db).await.expect("a due row");
     assert_eq!(first.kind, "backlog");
@@ -78,15 +83,12 @@ async fn claim_deliveries(db: &Db, n: i64) -> Vec<outbox::Delivery> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deliveries_are_claimed_oldest_first_under_a_lease_behind_a_backlog() {
-    let test_db = provision::create_test_database().await.unwrap();
-    let mut owner = AsyncPgConnection::establish(&test_db.owner_url).await.unwrap();
     // Statistics of an empty table, then a backlog of 3,000 due deliveries
     // (seq = how many seconds after the oldest it is due; inserted newest
     // first), one whose lease ran out before any of them was due, one whose
     // lease still holds, one not due for an hour and one already sent.
-    owner
-        .batch_execute(
-            "ANALYZE notification_deliveries; \
+    let (test_db, db) = database_after(
+        "ANALYZE notification_deliveries; \
              INSERT INTO outbox (id, kind, payload, status) \
                VALUES ('00000000-0000-4000-8000-000000000001', 'backlog', '{}', 'done'); \
              INSERT INTO notification_deliveries (outbox_id, seq, email, language, kind, subject, summary, \
@@ -104,10 +106,8 @@ async fn deliveries_are_claimed_oldest_first_under_a_lease_behind_a_backlog() {
                 'pending', NULL, 0, now() + interval '1 hour'), \
                ('00000000-0000-4000-8000-000000000001', -4, 'sent@example.org', 'nl', 'new_call', 's', 's', \
                 'sent', NULL, 1, now() - interval '4 hours')",
-        )
-        .await
-        .unwrap();
-    let db = Db::connect(&test_db.app_url, &PoolSettings { max_size: 3, ..Default::default() }).unwrap();
+    )
+    .await;
 
     let first = claim_deliveries(&db, 3).await;
     let seqs: Vec<i32> = first.iter().map(|d| d.seq).collect();
