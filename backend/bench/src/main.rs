@@ -35,7 +35,7 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Some(Command::ServeInstance) => {
             let config = personeelsbank::config::Config::from_env()?;
-            personeelsbank::telemetry::init(config.log.json, config.log.span_times);
+            personeelsbank::telemetry::init(&config.log);
             actix_web::rt::System::new().block_on(personeelsbank::serve::run(config))
         }
         Some(Command::RefEcho { port }) => runtime()?.block_on(pb_bench::refserver::echo(port)),

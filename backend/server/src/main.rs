@@ -31,7 +31,7 @@ async fn main() -> anyhow::Result<()> {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
     let config = Config::from_env().context("configuration")?;
-    telemetry::init(config.log.json, config.log.span_times);
+    telemetry::init(&config.log);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve::run(config).await,
         Command::Worker => personeelsbank::notify::dispatch::run_worker(config).await,

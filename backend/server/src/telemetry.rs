@@ -4,14 +4,16 @@
 
 use tracing_subscriber::{fmt, fmt::format::FmtSpan, prelude::*, EnvFilter};
 
-/// `span_times`: also a line when a span closes, with its busy and idle time.
-pub fn init(json: bool, span_times: bool) {
-    let spans = if span_times { FmtSpan::CLOSE } else { FmtSpan::NONE };
+use crate::config::LogConfig;
+
+/// With `span_times`, also a line when a span closes, with its busy and idle time.
+pub fn init(log: &LogConfig) {
+    let spans = if log.span_times { FmtSpan::CLOSE } else { FmtSpan::NONE };
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,actix_server=warn,diesel_async=warn"));
     let registry = tracing_subscriber::registry().with(filter);
     // try_init: tests may initialise more than once in one process.
-    let _ = if json {
+    let _ = if log.json {
         registry
             .with(fmt::layer().json().flatten_event(true).with_current_span(true).with_span_events(spans))
             .try_init()

@@ -375,15 +375,18 @@ async fn create_shift_work(
     // commit. If the index cannot answer now, the call is written alone and
     // matched after the commit (rebuilding the index first when it lost its
     // data).
-    let (matched, announcement) = match &publishing {
+    // `None`: a draft, or the index could not answer; `Some(None)`: nobody
+    // within the released tier.
+    let matched: Option<Option<matching::NewCallAnnouncement>> = match &publishing {
         Some((ctx, policy, managers)) => {
             publish_under(policy, &mut shift)?;
-            match matching::search_without_rebuild(state, &shift, ctx).await.ok().flatten() {
-                Some(matches) => (true, matching::NewCallAnnouncement::plan(&shift, ctx, matches, managers)),
-                None => (false, None),
-            }
+            matching::search_without_rebuild(state, &shift, ctx)
+                .await
+                .ok()
+                .flatten()
+                .map(|matches| matching::NewCallAnnouncement::plan(&shift, ctx, matches, managers))
         }
-        None => (false, None),
+        None => None,
     };
     let (saved, view) = state
         .db
@@ -391,7 +394,7 @@ async fn create_shift_work(
             // The call is written in the caller's scope; the offers, events
             // and notifications about other people are matching's, as when
             // a call is matched on its own (`matching::offer_call`).
-            let saved = match &announcement {
+            let saved = match matched.as_ref().and_then(Option::as_ref) {
                 Some(a) => {
                     let shared: &AsyncPgConnection = c;
                     let (saved, written) = futures_util::join!(shifts::insert(shared, &shift), a.write(shared, &shift));
@@ -407,9 +410,9 @@ async fn create_shift_work(
             Ok((saved, view))
         })
         .await?;
-    match (publishing, announcement) {
-        (_, Some(a)) => crate::realtime::notify(state, a.recipients).await,
-        (Some((ctx, _, _)), None) if !matched => matching::offer_posted_call(state, &saved, &ctx).await,
+    match (publishing, matched) {
+        (_, Some(Some(a))) => crate::realtime::notify(state, a.recipients).await,
+        (Some((ctx, _, _)), None) => matching::offer_posted_call(state, &saved, &ctx).await,
         _ => {}
     }
     Ok((StatusCode::CREATED, view))

@@ -133,7 +133,7 @@ impl TestApp {
     }
 
     async fn build(demo: bool, redis_url: Option<&str>, tweak: impl FnOnce(&mut Config)) -> TestApp {
-        personeelsbank::telemetry::init(false, false);
+        personeelsbank::telemetry::init(&LogConfig { json: false, span_times: false });
         let db = create_test_database().await.expect("test database");
         let mails = MailSink::start().await;
         let dir = std::env::temp_dir().join(format!("pb-test-{}", Uuid::new_v4().simple()));
