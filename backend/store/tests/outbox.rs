@@ -75,6 +75,65 @@ async fn claims_take_the_oldest_due_row_first_behind_a_backlog() {
     test_db.drop_database().await;
 }
 
+#[derive(diesel::QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// The generic plan of `sql` (one uuid parameter), prepared as `name`.
+async fn generic_plan(conn: &mut AsyncPgConnection, name: &str, sql: &str) -> String {
+    conn.batch_execute(&format!("PREPARE {name}(uuid) AS {sql}; SET plan_cache_mode = force_generic_plan"))
+        .await
+        .unwrap();
+    let lines: Vec<PlanLine> =
+        diesel_async::RunQueryDsl::load(diesel::sql_query(format!("EXPLAIN EXECUTE {name}(gen_random_uuid())")), conn)
+            .await
+            .unwrap();
+    lines.into_iter().map(|l| l.line).collect::<Vec<_>>().join("\n")
+}
+
+/// Once a row is claimed it is read again by its key, not found by walking
+/// the backlog: the generic plan (a prepared statement's after five runs)
+/// of that read, on an outbox analysed empty and then filled with 3,000 due
+/// rows, is a primary-key lookup. The read it replaced, which filtered on
+/// the due condition, was planned along `outbox_pending_idx` there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_claimed_row_is_read_by_its_key_behind_a_backlog() {
+    // As after a day of running: 20,000 rows done when the statistics were
+    // taken (none pending), then a burst's backlog of 3,000 due rows.
+    let (test_db, db) = database_after(
+        "INSERT INTO outbox (id, kind, payload, status, next_attempt_at) \
+               SELECT gen_random_uuid(), 'done', '{}', 'done', now() - interval '1 day' \
+               FROM generate_series(1, 20000); \
+             ANALYZE outbox; \
+             INSERT INTO outbox (id, kind, payload, next_attempt_at) \
+               SELECT gen_random_uuid(), 'backlog', jsonb_build_object('n', n), now() - n * interval '1 second' \
+               FROM generate_series(0, 2999) AS n",
+    )
+    .await;
+    let mut conn = db.dedicated().await.unwrap();
+    Scope::System.apply_to_session(&mut conn).await.unwrap();
+    let filtered = generic_plan(
+        &mut conn,
+        "filtered",
+        "SELECT id, kind, payload, attempts, created_at FROM outbox \
+         WHERE id = $1 AND status = 'pending' AND next_attempt_at <= now()",
+    )
+    .await;
+    assert!(filtered.contains("outbox_pending_idx"), "the scenario misleads the planner:\n{filtered}");
+    let by_key = generic_plan(&mut conn, "by_key", outbox::ROW_BY_ID_SQL).await;
+    assert!(by_key.contains("Index Scan using outbox_pkey"), "{by_key}");
+    assert!(by_key.contains("$1"), "a generic plan names its parameter:\n{by_key}");
+
+    // And the claim still hands out the row due longest ago.
+    drop(conn);
+    let first = claim(&db).await.expect("a due row");
+    assert_eq!(first.payload["n"], 2999);
+    drop(db);
+    test_db.drop_database().await;
+}
+
 async fn claim_deliveries(db: &Db, n: i64) -> Vec<outbox::Delivery> {
     db.tx(&Scope::System, async |c| -> Result<_, StoreError> { outbox::claim_due(c, n, Duration::from_secs(60)).await })
         .await
