@@ -39,6 +39,14 @@ pub async fn find(conn: &mut AsyncPgConnection, user: Uuid) -> Result<Option<Pre
     Ok(rows.into_iter().next())
 }
 
+/// The preferences of each of `users` that has a row, in one statement.
+pub async fn find_many(conn: &AsyncPgConnection, users: &[Uuid]) -> Result<Vec<Prefs>, StoreError> {
+    Ok(crate::prepared(format!("SELECT {COLUMNS} FROM notification_prefs WHERE user_id = ANY($1)"))
+        .bind::<diesel::sql_types::Array<SqlUuid>, _>(users)
+        .load(&mut &*conn)
+        .await?)
+}
+
 /// Replace a person's preferences.
 pub async fn upsert(
     conn: &mut AsyncPgConnection,

@@ -417,26 +417,32 @@ pub async fn retry_dead(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option
     Ok(rows.into_iter().next())
 }
 
-/// Instant mails to `user` made since `since` (for the rate limit).
-pub async fn instant_count_since(
-    conn: &mut AsyncPgConnection,
-    user: Uuid,
+/// Instant mails made since `since` to each of `users` (for the rate
+/// limit), in one statement: each person's count is an indexed read of
+/// their own deliveries, run once per person.
+pub async fn instant_counts_since(
+    conn: &AsyncPgConnection,
+    users: &[Uuid],
     since: DateTime<Utc>,
-) -> Result<i64, StoreError> {
+) -> Result<Vec<(Uuid, i64)>, StoreError> {
     #[derive(QueryableByName)]
-    struct N {
+    struct Count {
+        #[diesel(sql_type = SqlUuid)]
+        user_id: Uuid,
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let r: N = crate::prepared(
-        "SELECT count(*) AS n FROM notification_deliveries WHERE user_id = $1 AND created_at >= $2 \
-         AND status IN ('pending', 'sending', 'sent', 'dead')",
+    let rows: Vec<Count> = crate::prepared(
+        "SELECT u.id AS user_id, (SELECT count(*) FROM notification_deliveries d \
+             WHERE d.user_id = u.id AND d.created_at >= $2 \
+             AND d.status IN ('pending', 'sending', 'sent', 'dead')) AS n \
+         FROM unnest($1::uuid[]) AS u(id)",
     )
-    .bind::<SqlUuid, _>(user)
+    .bind::<Array<SqlUuid>, _>(users)
     .bind::<Timestamptz, _>(since)
-    .get_result(conn)
+    .load(&mut &*conn)
     .await?;
-    Ok(r.n)
+    Ok(rows.into_iter().map(|r| (r.user_id, r.n)).collect())
 }
 
 /// One line waiting for a user's digest.

@@ -478,6 +478,37 @@ pub async fn fan_out(c: &mut AsyncPgConnection, state: &AppState, row: &OutboxRo
         serde_json::from_value(row.payload.clone()).map_err(|e| FanoutError::Payload(e.to_string()))?;
     let now = Utc::now();
     let list = targets(c, state, row, &n).await?;
+    // The preferences of everyone with one, and the instant mails of the
+    // last hour of everyone the rate limit may hold back: one round trip.
+    let mut with_prefs: Vec<Uuid> =
+        list.iter().filter(|t| t.pref.is_some()).filter_map(|t| t.user.as_ref().map(|u| u.id)).collect();
+    with_prefs.sort_unstable();
+    with_prefs.dedup();
+    let mut limited: Vec<Uuid> = list
+        .iter()
+        .filter(|t| t.pref.is_some_and(|p| RATE_LIMITED.contains(&p)))
+        .filter_map(|t| t.user.as_ref().map(|u| u.id))
+        .collect();
+    limited.sort_unstable();
+    limited.dedup();
+    let (prefs_rows, counts) = {
+        let shared: &AsyncPgConnection = c;
+        let prefs = async {
+            match with_prefs.is_empty() {
+                true => Ok(Vec::new()),
+                false => notification_prefs::find_many(shared, &with_prefs).await,
+            }
+        };
+        let counts = async {
+            match limited.is_empty() {
+                true => Ok(Vec::new()),
+                false => outbox::instant_counts_since(shared, &limited, now - ChronoDuration::hours(1)).await,
+            }
+        };
+        futures_util::join!(prefs, counts)
+    };
+    let prefs_of: HashMap<Uuid, notification_prefs::Prefs> = prefs_rows?.into_iter().map(|p| (p.user_id, p)).collect();
+    let sent_of: HashMap<Uuid, i64> = counts?.into_iter().collect();
     let mut deliveries = Vec::with_capacity(list.len());
     // Instant messages this fan-out adds per person, for the rate limit.
     let mut added: HashMap<Uuid, i64> = HashMap::new();
@@ -485,14 +516,14 @@ pub async fn fan_out(c: &mut AsyncPgConnection, state: &AppState, row: &OutboxRo
         let mut status = status::PENDING;
         let mut not_before = None;
         if let (Some(u), Some(pref)) = (&t.user, t.pref) {
-            let prefs = notification_prefs::find(c, u.id).await?;
-            match mode_of(prefs.as_ref(), pref) {
+            let prefs = prefs_of.get(&u.id);
+            match mode_of(prefs, pref) {
                 Mode::Off => status = status::SKIPPED,
                 Mode::Digest => status = status::DIGEST,
                 Mode::Instant => {
                     let limit = i64::from(state.config.notify.rate_per_hour);
                     if RATE_LIMITED.contains(&pref) {
-                        let sent = outbox::instant_count_since(c, u.id, now - ChronoDuration::hours(1)).await?;
+                        let sent = sent_of.get(&u.id).copied().unwrap_or(0);
                         let this_time = added.entry(u.id).or_default();
                         if sent + *this_time >= limit {
                             status = status::DIGEST;
@@ -503,7 +534,7 @@ pub async fn fan_out(c: &mut AsyncPgConnection, state: &AppState, row: &OutboxRo
                 }
             }
             if status == status::PENDING {
-                if let Some(p) = &prefs {
+                if let Some(p) = prefs {
                     if let (Some(s), Some(e)) = (p.quiet_start, p.quiet_end) {
                         not_before = quiet_until(s, e, now);
                     }

@@ -695,6 +695,65 @@ async fn beyond_the_hourly_rate_limit_new_calls_wait_for_the_digest() {
     app.stop().await;
 }
 
+/// One call offered to several people at once: each person's own
+/// preferences and own count against the hourly limit decide their mail,
+/// although the fan-out reads them for everyone together.
+#[actix_web::test]
+async fn in_one_fan_out_each_person_gets_their_own_preference_and_rate_limit() {
+    const POH: &str = "poh.ggz@demo.personeelsbank.nl";
+    const ASSISTANT: &str = "assistent@demo.personeelsbank.nl";
+    let app = TestApp::spawn_with(|c| c.notify.rate_per_hour = 1).await;
+    let (locum, poh, assistant) = (app.user_id(LOCUM).await, app.user_id(POH).await, app.user_id(ASSISTANT).await);
+    // The assistant wants no mail about new calls, the POH quiet hours that
+    // are not now (the mail goes at once), the locum the defaults.
+    let now = Utc::now().with_timezone(&chrono_tz::Europe::Amsterdam);
+    let fmt = |t: chrono::DateTime<chrono_tz::Tz>| t.format("%H:%M").to_string();
+    let (quiet_from, quiet_to) = (fmt(now + chrono::Duration::hours(2)), fmt(now + chrono::Duration::hours(3)));
+    for (who, body) in [
+        (assistant, json!({ "modes": { "new_call": "off" } })),
+        (poh, json!({ "quiet_hours": { "start": quiet_from, "end": quiet_to } })),
+    ] {
+        let r = app
+            .request(
+                reqwest::Method::PUT,
+                "/api/v1/me/notification-preferences",
+                Some(&token_of(&app, who)),
+                Some(body),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.text);
+    }
+    let manager = token(&app, MANAGER).await;
+    let practice = practice_of(&app, MANAGER).await;
+    let first = Uuid::parse_str(&post_call(&app, &manager, day_cover(practice, 10)).await).unwrap();
+    let second = Uuid::parse_str(&post_call(&app, &manager, day_cover(practice, 11)).await).unwrap();
+    let offer = async |shift_id: Uuid, user_ids: Vec<Uuid>| {
+        let n = personeelsbank::notify::Notification::CallOffered { shift_id, user_ids };
+        app.state
+            .db
+            .tx(&pb_store::Scope::System, async |c| personeelsbank::notify::enqueue(c, n.clone()).await.map(|_| ()))
+            .await
+            .unwrap();
+        wait_count(&app, "SELECT count(*) AS n FROM outbox WHERE status = 'pending'", 0).await;
+    };
+    // The locum's one instant mail of the hour.
+    offer(first, vec![locum]).await;
+    let offered_second = |user: Uuid| {
+        format!(
+            "user_id = '{user}' AND kind = 'call_offered' AND outbox_id IN \
+        (SELECT id FROM outbox WHERE payload->>'shift_id' = '{second}')"
+        )
+    };
+    offer(second, vec![locum, poh, assistant]).await;
+    assert_eq!(statuses(&app, &offered_second(locum)).await, ["digest"], "the locum had their one mail this hour");
+    assert_eq!(statuses(&app, &offered_second(assistant)).await, ["skipped"], "the assistant turned these off");
+    let poh_mail = statuses(&app, &offered_second(poh)).await;
+    assert_eq!(poh_mail.len(), 1);
+    assert_ne!(poh_mail[0], "digest", "the POH had no mail this hour: {poh_mail:?}");
+    assert_ne!(poh_mail[0], "skipped", "{poh_mail:?}");
+    app.stop().await;
+}
+
 #[actix_web::test]
 async fn practices_hear_of_first_candidates_and_unfilled_calls_once_and_coordinators_get_a_daily_summary() {
     let app = TestApp::spawn().await;
