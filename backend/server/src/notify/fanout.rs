@@ -480,30 +480,28 @@ pub async fn fan_out(c: &mut AsyncPgConnection, state: &AppState, row: &OutboxRo
     let list = targets(c, state, row, &n).await?;
     // The preferences of everyone with one, and the instant mails of the
     // last hour of everyone the rate limit may hold back: one round trip.
-    let mut with_prefs: Vec<Uuid> =
-        list.iter().filter(|t| t.pref.is_some()).filter_map(|t| t.user.as_ref().map(|u| u.id)).collect();
-    with_prefs.sort_unstable();
-    with_prefs.dedup();
-    let mut limited: Vec<Uuid> = list
-        .iter()
-        .filter(|t| t.pref.is_some_and(|p| RATE_LIMITED.contains(&p)))
-        .filter_map(|t| t.user.as_ref().map(|u| u.id))
-        .collect();
-    limited.sort_unstable();
-    limited.dedup();
+    let people_whose_pref = |counts: fn(&str) -> bool| {
+        let mut ids: Vec<Uuid> =
+            list.iter().filter(|t| t.pref.is_some_and(counts)).filter_map(|t| t.user.as_ref().map(|u| u.id)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    };
+    let with_prefs = people_whose_pref(|_| true);
+    let limited = people_whose_pref(|p| RATE_LIMITED.contains(&p));
     let (prefs_rows, counts) = {
         let shared: &AsyncPgConnection = c;
         let prefs = async {
-            match with_prefs.is_empty() {
-                true => Ok(Vec::new()),
-                false => notification_prefs::find_many(shared, &with_prefs).await,
+            if with_prefs.is_empty() {
+                return Ok(Vec::new());
             }
+            notification_prefs::find_many(shared, &with_prefs).await
         };
         let counts = async {
-            match limited.is_empty() {
-                true => Ok(Vec::new()),
-                false => outbox::instant_counts_since(shared, &limited, now - ChronoDuration::hours(1)).await,
+            if limited.is_empty() {
+                return Ok(Vec::new());
             }
+            outbox::instant_counts_since(shared, &limited, now - ChronoDuration::hours(1)).await
         };
         futures_util::join!(prefs, counts)
     };
