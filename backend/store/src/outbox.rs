@@ -91,16 +91,8 @@ pub const ROW_BY_ID_SQL: &str = "SELECT id, kind, payload, attempts, created_at,
 
 #[derive(QueryableByName)]
 struct RowById {
-    #[diesel(sql_type = SqlUuid)]
-    id: Uuid,
-    #[diesel(sql_type = Text)]
-    kind: String,
-    #[diesel(sql_type = Jsonb)]
-    payload: serde_json::Value,
-    #[diesel(sql_type = Integer)]
-    attempts: i32,
-    #[diesel(sql_type = Timestamptz)]
-    created_at: DateTime<Utc>,
+    #[diesel(embed)]
+    claimed: OutboxRow,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     due: bool,
 }
@@ -146,8 +138,8 @@ pub async fn claim_one_pending(conn: &mut AsyncPgConnection) -> Result<Option<Ou
         }
         // Gone (pruned) or no longer due (another dispatcher finished it
         // before the lock was ours): the next candidate.
-        if let Some(RowById { id, kind, payload, attempts, created_at, due: true }) = row?.pop() {
-            return Ok(Some(OutboxRow { id, kind, payload, attempts, created_at }));
+        if let Some(RowById { claimed, due: true }) = row?.pop() {
+            return Ok(Some(claimed));
         }
     }
     Ok(None)

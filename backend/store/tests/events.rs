@@ -9,6 +9,9 @@ use pb_store::provision;
 use pb_store::{Db, Scope, StoreError};
 use uuid::Uuid;
 
+mod support;
+use support::{joined, PlanLine};
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn events_are_read_in_numeric_xid_order_across_a_digit() {
     let test_db = provision::create_test_database().await.unwrap();
@@ -52,12 +55,6 @@ async fn events_are_read_in_numeric_xid_order_across_a_digit() {
     test_db.drop_database().await;
 }
 
-#[derive(diesel::QueryableByName)]
-struct PlanLine {
-    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
-    line: String,
-}
-
 async fn plan_of_log_read(conn: &mut AsyncPgConnection, after: Cursor) -> String {
     use diesel::sql_types::{BigInt, Text};
     use diesel_async::RunQueryDsl;
@@ -69,10 +66,6 @@ async fn plan_of_log_read(conn: &mut AsyncPgConnection, after: Cursor) -> String
         .await
         .unwrap();
     joined(lines)
-}
-
-fn joined(plan: Vec<PlanLine>) -> String {
-    plan.into_iter().map(|l| l.line).collect::<Vec<_>>().join("\n")
 }
 
 #[track_caller]

@@ -12,6 +12,9 @@ use pb_store::pool::PoolSettings;
 use pb_store::provision;
 use pb_store::{Db, Scope, StoreError};
 
+mod support;
+use support::{joined, PlanLine};
+
 /// A new database that its owner first prepares with `setup` (statistics
 /// and rows), and the application's pool on it.
 async fn database_after(setup: &str) -> (provision::TestDatabase, Db) {
@@ -75,12 +78,6 @@ async fn claims_take_the_oldest_due_row_first_behind_a_backlog() {
     test_db.drop_database().await;
 }
 
-#[derive(diesel::QueryableByName)]
-struct PlanLine {
-    #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
-    line: String,
-}
-
 /// The generic plan of `sql` (one uuid parameter), prepared as `name`.
 async fn generic_plan(conn: &mut AsyncPgConnection, name: &str, sql: &str) -> String {
     conn.batch_execute(&format!("PREPARE {name}(uuid) AS {sql}; SET plan_cache_mode = force_generic_plan"))
@@ -90,13 +87,13 @@ async fn generic_plan(conn: &mut AsyncPgConnection, name: &str, sql: &str) -> St
         diesel_async::RunQueryDsl::load(diesel::sql_query(format!("EXPLAIN EXECUTE {name}(gen_random_uuid())")), conn)
             .await
             .unwrap();
-    lines.into_iter().map(|l| l.line).collect::<Vec<_>>().join("\n")
+    joined(lines)
 }
 
 /// Once a row is claimed it is read again by its key, not found by walking
 /// the backlog: the generic plan (a prepared statement's after five runs)
-/// of that read, on an outbox analysed empty and then filled with 3,000 due
-/// rows, is a primary-key lookup. The read it replaced, which filtered on
+/// of that read, on an outbox analysed with 20,000 done rows and no pending
+/// ones and then given 3,000 due rows, is a primary-key lookup. The read it replaced, which filtered on
 /// the due condition, was planned along `outbox_pending_idx` there.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_claimed_row_is_read_by_its_key_behind_a_backlog() {
