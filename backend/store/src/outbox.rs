@@ -8,8 +8,8 @@
 //!   `notification_deliveries` row per recipient ([`insert_deliveries`]) and
 //!   marks the outbox row done: fan-out happens once per row.
 //! - Deliveries are claimed under a lease ([`claim_due`]); the mail is sent
-//!   outside any transaction and the result recorded with [`mark_sent`],
-//!   [`mark_retry`] or [`mark_dead`]. A lease that runs out (a crashed
+//!   outside any transaction and the results of a batch recorded together
+//!   with [`mark_sent`], [`mark_retry`] or [`mark_dead`]. A lease that runs out (a crashed
 //!   worker) makes the row claimable again: at least once, never lost.
 //!
 //! This module never decides who hears what or how a message reads; the
@@ -313,18 +313,25 @@ pub async fn claim_due(conn: &mut AsyncPgConnection, limit: i64, lease: Duration
     .await?)
 }
 
-/// The SMTP server took it. The bodies are dropped: they are not needed any
-/// more, and an invitation's link is a secret. Returns false when the lease
-/// was lost to another worker meanwhile (that one will send it too).
-pub async fn mark_sent(conn: &mut AsyncPgConnection, id: Uuid) -> Result<bool, StoreError> {
-    let n = crate::prepared(
+/// The SMTP server took these (one dispatcher's batch, recorded in one
+/// statement). The bodies are dropped: they are not needed any more, and an
+/// invitation's link is a secret. Returns the ids it marked; an id missing
+/// from the answer had lost its lease to another worker meanwhile (that one
+/// will send it too).
+pub async fn mark_sent(conn: &mut AsyncPgConnection, ids: &[Uuid]) -> Result<Vec<Uuid>, StoreError> {
+    #[derive(QueryableByName)]
+    struct Marked {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    let marked: Vec<Marked> = crate::prepared(
         "UPDATE notification_deliveries SET status = 'sent', sent_at = now(), locked_until = NULL, last_error = NULL, \
-         body_text = NULL, body_html = NULL, ics = NULL WHERE id = $1 AND status = 'sending'",
+         body_text = NULL, body_html = NULL, ics = NULL WHERE id = ANY($1) AND status = 'sending' RETURNING id",
     )
-    .bind::<SqlUuid, _>(id)
-    .execute(conn)
+    .bind::<Array<SqlUuid>, _>(ids)
+    .load(conn)
     .await?;
-    Ok(n == 1)
+    Ok(marked.into_iter().map(|m| m.id).collect())
 }
 
 /// A temporary failure: try again after `delay`.

@@ -8,12 +8,12 @@
 //! WebSocket push), deliveries with `FOR UPDATE SKIP LOCKED`, so any number
 //! of dispatchers can run.
 //!
-//! Sending: a claimed delivery is leased for [`LEASE`]; the mail goes out
-//! outside any transaction; then the row is marked sent, retried after an
-//! exponential backoff with jitter (4xx, connection errors, timeouts), or
-//! dead-lettered (5xx, or retries exhausted). A crash after the SMTP
-//! server's OK but before the mark sends the mail again when the lease ends:
-//! at least once. The `Message-ID` (`<outbox-id.seq@domain>`) is the same on
+//! Sending: a batch of claimed deliveries is leased for [`LEASE`]; the mail
+//! goes out outside any transaction; then, in one transaction for the batch,
+//! each row is marked sent, retried after an exponential backoff with jitter
+//! (4xx, connection errors, timeouts), or dead-lettered (5xx, or retries
+//! exhausted). A crash after the SMTP server's OK but before the mark sends
+//! the mail again when the lease ends: at least once. The `Message-ID` (`<outbox-id.seq@domain>`) is the same on
 //! both copies, so a duplicate is recognisable.
 //!
 //! Every minute it also makes the daily digests that are due, reports calls
@@ -34,7 +34,7 @@ use uuid::Uuid;
 
 use super::fanout::{self, FanoutError};
 use super::{enqueue, Notification};
-use crate::mail::Outgoing;
+use crate::mail::{MailError, Outgoing};
 use crate::state::AppState;
 
 /// How long a claimed delivery is ours before another dispatcher may take it.
@@ -184,11 +184,31 @@ pub fn backoff(state: &AppState, attempts: u32) -> Duration {
     half + half.mul_f64(rand::thread_rng().gen::<f64>())
 }
 
-/// Claim due deliveries and send them. Returns how many were claimed.
+/// Claim due deliveries, send them (a few at a time), then record what
+/// came of each, the whole batch in one transaction. Returns how many were
+/// claimed.
+///
+/// One transaction per batch instead of one per mail: a burst of posts
+/// mails some nine people each, and a commit per mail competed with the
+/// posts for the disk and the cores. The price is a wider window for a
+/// crash between the SMTP server's OK and the mark: up to a batch is sent
+/// again when the lease ends, with the same `Message-ID`s (at least once,
+/// as before).
 pub async fn send_due(state: &AppState) -> Result<usize, StoreError> {
     let claimed = state.db.tx(&Scope::System, async |c| outbox::claim_due(c, BATCH, LEASE).await).await?;
     let n = claimed.len();
-    futures_util::stream::iter(claimed).for_each_concurrent(PARALLEL, |d| send_one(state, d)).await;
+    let outcomes: Vec<(Delivery, Result<(), MailError>)> = futures_util::stream::iter(claimed)
+        .map(|d| async move {
+            let result = send(state, &d).await;
+            (d, result)
+        })
+        .buffer_unordered(PARALLEL)
+        .collect()
+        .await;
+    if let Err(e) = record(state, &outcomes).await {
+        // The leases run out and the mail is tried again: at least once.
+        tracing::error!(error = %e, deliveries = n, "could not record the results of a batch of deliveries");
+    }
     Ok(n)
 }
 
@@ -197,7 +217,7 @@ pub fn message_id(outbox_id: Uuid, seq: i32, domain: &str) -> String {
     format!("{outbox_id}.{seq}@{domain}")
 }
 
-async fn send_one(state: &AppState, d: Delivery) {
+async fn send(state: &AppState, d: &Delivery) -> Result<(), MailError> {
     let calendar = match (&d.ics_method, &d.ics) {
         (Some(m), Some(body)) => Some((m.as_str(), body.as_str())),
         _ => None,
@@ -211,39 +231,46 @@ async fn send_one(state: &AppState, d: Delivery) {
         language: &d.language,
         calendar,
     };
-    let result = state.mailer.deliver(&out).await;
+    state.mailer.deliver(&out).await
+}
+
+/// Mark the sent ones sent (one statement), and each failure for a retry
+/// after its backoff or as a dead letter.
+async fn record(state: &AppState, outcomes: &[(Delivery, Result<(), MailError>)]) -> Result<(), StoreError> {
+    let sent: Vec<Uuid> = outcomes.iter().filter(|(_, r)| r.is_ok()).map(|(d, _)| d.id).collect();
     let max = state.config.notify.max_attempts;
-    let marked = state
+    // Key lookups only: each statement is planned once per connection.
+    state
         .db
-        .tx(&Scope::System, async |c| -> Result<(), StoreError> {
-            match &result {
-                Ok(()) => {
-                    if !outbox::mark_sent(c, d.id).await? {
-                        tracing::warn!(delivery = %d.id, "delivery sent after its lease was taken over");
+        .tx_of_lookups(&Scope::System, async |c| -> Result<(), StoreError> {
+            if !sent.is_empty() {
+                let marked = outbox::mark_sent(c, &sent).await?;
+                for id in sent.iter().filter(|id| !marked.contains(id)) {
+                    tracing::warn!(delivery = %id, "delivery sent after its lease was taken over");
+                }
+            }
+            for (d, result) in outcomes {
+                match result {
+                    Ok(()) => {}
+                    Err(e) if e.is_permanent() => {
+                        tracing::warn!(delivery = %d.id, kind = %d.kind, error = %e, "mail refused: dead letter");
+                        outbox::mark_dead(c, d.id, &e.to_string()).await?;
                     }
-                }
-                Err(e) if e.is_permanent() => {
-                    tracing::warn!(delivery = %d.id, kind = %d.kind, error = %e, "mail refused: dead letter");
-                    outbox::mark_dead(c, d.id, &e.to_string()).await?;
-                }
-                Err(e) if u32::try_from(d.attempts).unwrap_or(u32::MAX) >= max => {
-                    tracing::warn!(delivery = %d.id, kind = %d.kind, error = %e, "mail retries exhausted: dead letter");
-                    outbox::mark_dead(c, d.id, &format!("retries exhausted: {e}")).await?;
-                }
-                Err(e) => {
-                    let delay = backoff(state, u32::try_from(d.attempts).unwrap_or(1));
-                    tracing::info!(delivery = %d.id, attempt = d.attempts, retry_in_ms = delay.as_millis() as u64,
-                        error = %e, "mail not sent; will retry");
-                    outbox::mark_retry(c, d.id, &e.to_string(), delay).await?;
+                    Err(e) if u32::try_from(d.attempts).unwrap_or(u32::MAX) >= max => {
+                        tracing::warn!(delivery = %d.id, kind = %d.kind, error = %e, "mail retries exhausted: dead letter");
+                        outbox::mark_dead(c, d.id, &format!("retries exhausted: {e}")).await?;
+                    }
+                    Err(e) => {
+                        let delay = backoff(state, u32::try_from(d.attempts).unwrap_or(1));
+                        tracing::info!(delivery = %d.id, attempt = d.attempts, retry_in_ms = delay.as_millis() as u64,
+                            error = %e, "mail not sent; will retry");
+                        outbox::mark_retry(c, d.id, &e.to_string(), delay).await?;
+                    }
                 }
             }
             Ok(())
         })
-        .await;
-    if let Err(e) = marked {
-        // The lease runs out and the mail is tried again: at least once.
-        tracing::error!(delivery = %d.id, error = %e, "could not record the result of a delivery");
-    }
+        .await
 }
 
 async fn housekeeping(state: &AppState) {

@@ -474,6 +474,44 @@ async fn a_5xx_answer_is_dead_lettered_after_one_attempt_and_an_admin_sends_it_a
     app.stop().await;
 }
 
+#[actix_web::test]
+async fn one_batch_of_deliveries_records_each_its_own_outcome() {
+    use personeelsbank::notify::dispatch;
+    // No dispatcher of its own: the test fans out and sends one batch.
+    let app = TestApp::spawn_with(|c| c.notify.in_server = false).await;
+    app.mails.reply_to_recipient("bounce@example.nl", "550 5.1.1 mailbox unavailable");
+    app.mails.reply_to_recipient("later@example.nl", "451 4.2.1 mailbox busy");
+    for email in ["welcome@example.nl", "bounce@example.nl", "later@example.nl"] {
+        assert_eq!(invite(&app, email).await, StatusCode::CREATED);
+    }
+    assert!(dispatch::fan_out_due(&app.state).await.unwrap() >= 3);
+    let due = owner_count(&app, "SELECT count(*) AS n FROM notification_deliveries WHERE status = 'pending'").await;
+    assert!(due >= 3, "{due}");
+    assert_eq!(dispatch::send_due(&app.state).await.unwrap() as i64, due, "all of them in one batch");
+
+    // Each row has its own outcome: sent (bodies dropped), dead, or back in
+    // the queue for later with the 451 kept.
+    let of = |email: &str| format!("email = '{email}'");
+    assert_eq!(statuses(&app, &of("welcome@example.nl")).await, ["sent"]);
+    assert_eq!(statuses(&app, &of("bounce@example.nl")).await, ["dead"]);
+    assert_eq!(statuses(&app, &of("later@example.nl")).await, ["pending"]);
+    let q = "SELECT count(*) AS n FROM notification_deliveries WHERE email = 'welcome@example.nl' \
+             AND sent_at IS NOT NULL AND body_text IS NULL AND body_html IS NULL AND locked_until IS NULL";
+    assert_eq!(owner_count(&app, q).await, 1);
+    let q = "SELECT count(*) AS n FROM notification_deliveries WHERE email = 'bounce@example.nl' \
+             AND last_error LIKE '%550%' AND dead_at IS NOT NULL AND body_text IS NOT NULL";
+    assert_eq!(owner_count(&app, q).await, 1, "a dead letter keeps its body for a retry");
+    let q = "SELECT count(*) AS n FROM notification_deliveries WHERE email = 'later@example.nl' \
+             AND last_error LIKE '%451%' AND attempts = 1 AND next_attempt_at > now() AND locked_until IS NULL";
+    assert_eq!(owner_count(&app, q).await, 1);
+    let mails = app.mails.messages();
+    assert_eq!(mails.len(), 1);
+    assert!(parse_mail(&mails[0]).header("To").unwrap().contains("welcome@example.nl"));
+    // The retry is not due yet: nothing more is claimed.
+    assert_eq!(dispatch::send_due(&app.state).await.unwrap(), 0);
+    app.stop().await;
+}
+
 // ---------------------------------------------------------------------------
 // What people receive
 // ---------------------------------------------------------------------------

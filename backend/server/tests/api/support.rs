@@ -265,6 +265,8 @@ pub struct MailSink {
     mode: Arc<Mutex<SmtpMode>>,
     /// MAIL FROM commands seen: one per delivery attempt that reached the sink.
     attempts: Arc<std::sync::atomic::AtomicUsize>,
+    /// Replies to `RCPT TO` for particular addresses, whatever the mode.
+    recipient_replies: Arc<Mutex<Vec<(String, &'static str)>>>,
     accept_loop: Arc<Mutex<Option<tokio::task::JoinHandle<()>>>>,
 }
 
@@ -277,6 +279,7 @@ impl MailSink {
             messages: Arc::new(Mutex::new(Vec::new())),
             mode: Arc::new(Mutex::new(SmtpMode::Accept)),
             attempts: Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+            recipient_replies: Arc::new(Mutex::new(Vec::new())),
             accept_loop: Arc::new(Mutex::new(None)),
         };
         sink.serve(listener);
@@ -284,12 +287,12 @@ impl MailSink {
     }
 
     fn serve(&self, listener: tokio::net::TcpListener) {
-        let (store, mode, attempts) = (self.messages.clone(), self.mode.clone(), self.attempts.clone());
+        let sink = self.clone();
         let handle = actix_web::rt::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let (store, mode, attempts) = (store.clone(), mode.clone(), attempts.clone());
+                let sink = sink.clone();
                 actix_web::rt::spawn(async move {
-                    let _ = serve_smtp(stream, store, mode, attempts).await;
+                    let _ = serve_smtp(stream, sink).await;
                 });
             }
         });
@@ -298,6 +301,12 @@ impl MailSink {
 
     pub fn set_mode(&self, mode: SmtpMode) {
         *self.mode.lock().unwrap() = mode;
+    }
+
+    /// Answer `RCPT TO` for `address` with `reply` (say a 550 or a 451),
+    /// while the mode decides for everyone else.
+    pub fn reply_to_recipient(&self, address: &str, reply: &'static str) {
+        self.recipient_replies.lock().unwrap().push((address.to_ascii_uppercase(), reply));
     }
 
     /// Stop listening: new connections are refused until `restart`.
@@ -335,22 +344,25 @@ impl MailSink {
     }
 }
 
-async fn serve_smtp(
-    stream: tokio::net::TcpStream,
-    store: Arc<Mutex<Vec<String>>>,
-    mode: Arc<Mutex<SmtpMode>>,
-    attempts: Arc<std::sync::atomic::AtomicUsize>,
-) -> std::io::Result<()> {
+async fn serve_smtp(stream: tokio::net::TcpStream, sink: MailSink) -> std::io::Result<()> {
     let (read, mut write) = stream.into_split();
     let mut lines = BufReader::new(read).lines();
     write.write_all(b"220 sink.test ESMTP\r\n").await?;
     while let Some(line) = lines.next_line().await? {
         let upper = line.to_ascii_uppercase();
-        let mode = *mode.lock().unwrap();
-        if upper.starts_with("EHLO") || upper.starts_with("HELO") {
+        let mode = *sink.mode.lock().unwrap();
+        let recipient_reply = (upper.starts_with("RCPT TO"))
+            .then(|| {
+                let replies = sink.recipient_replies.lock().unwrap();
+                replies.iter().find(|(address, _)| upper.contains(address.as_str())).map(|(_, reply)| *reply)
+            })
+            .flatten();
+        if let Some(reply) = recipient_reply {
+            write.write_all(format!("{reply}\r\n").as_bytes()).await?;
+        } else if upper.starts_with("EHLO") || upper.starts_with("HELO") {
             write.write_all(b"250-sink.test\r\n250 8BITMIME\r\n").await?;
         } else if upper.starts_with("MAIL FROM") {
-            attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            sink.attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             if mode == SmtpMode::Temporary {
                 write.write_all(b"451 4.3.0 try again later\r\n").await?;
             } else {
@@ -369,7 +381,7 @@ async fn serve_smtp(
                 message.push_str(l.strip_prefix('.').filter(|_| l.starts_with("..")).unwrap_or(&l));
                 message.push('\n');
             }
-            store.lock().unwrap().push(message);
+            sink.messages.lock().unwrap().push(message);
             write.write_all(b"250 queued\r\n").await?;
         } else if upper.starts_with("QUIT") {
             write.write_all(b"221 bye\r\n").await?;
