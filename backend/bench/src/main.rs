@@ -16,6 +16,9 @@ enum Command {
     /// (internal) One server instance, configured from the environment.
     #[command(hide = true)]
     ServeInstance,
+    /// (internal) The notification dispatcher alone (`personeelsbank worker`).
+    #[command(hide = true)]
+    WorkerInstance,
     /// (internal) The reference WebSocket echo server.
     #[command(hide = true)]
     RefEcho {
@@ -37,6 +40,11 @@ fn main() -> anyhow::Result<()> {
             let config = personeelsbank::config::Config::from_env()?;
             personeelsbank::telemetry::init(&config.log);
             actix_web::rt::System::new().block_on(personeelsbank::serve::run(config))
+        }
+        Some(Command::WorkerInstance) => {
+            let config = personeelsbank::config::Config::from_env()?;
+            personeelsbank::telemetry::init(&config.log);
+            actix_web::rt::System::new().block_on(personeelsbank::notify::dispatch::run_worker(config))
         }
         Some(Command::RefEcho { port }) => runtime()?.block_on(pb_bench::refserver::echo(port)),
         Some(Command::RefBroadcast { port }) => runtime()?.block_on(pb_bench::refserver::broadcast(port)),

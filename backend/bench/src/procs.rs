@@ -1,6 +1,7 @@
 //! Child processes: server instances (this binary's hidden `serve-instance`
 //! subcommand, which runs the personeelsbank library exactly as its own
-//! binary does), the reference servers, and the external tools.
+//! binary does), the mail worker (`worker-instance`, as `personeelsbank
+//! worker`), the reference servers, and the external tools.
 
 use anyhow::{bail, Context};
 use std::path::Path;
@@ -65,19 +66,27 @@ pub struct ServerEnv {
     pub redis_prefix: String,
     pub jwt_keys: String,
     pub data_dir: std::path::PathBuf,
+    /// `NOTIFY_IN_SERVER`: false when a separate worker sends the mail.
+    pub mail_in_server: bool,
 }
 
 /// The JWT key ring every instance and the harness share.
 pub const JWT_KID: &str = "bench";
 pub const JWT_SECRET: &str = "bench-signing-key-0123456789abcdef0123456789";
 
-/// Start one server instance and wait until `/readyz` answers 200 (the
-/// live index is built before the server listens).
-pub async fn start_server(env: &ServerEnv, name: &str) -> anyhow::Result<Proc> {
-    let port = free_port();
+/// This binary as a server (`serve-instance`) or a mail worker
+/// (`worker-instance`), configured from `env`, optionally under `nice`.
+fn instance_command(env: &ServerEnv, subcommand: &str, port: u16, nice: Option<i32>) -> anyhow::Result<Command> {
     let exe = std::env::current_exe()?;
-    let mut cmd = Command::new(exe);
-    cmd.arg("serve-instance")
+    let mut cmd = match nice {
+        Some(n) => {
+            let mut c = Command::new("nice");
+            c.arg("-n").arg(n.to_string()).arg(exe);
+            c
+        }
+        None => Command::new(exe),
+    };
+    cmd.arg(subcommand)
         .env("DATABASE_URL", &env.database_url)
         .env("MIGRATE_ON_START", "false")
         .env("DEMO_DATA", "false")
@@ -87,6 +96,7 @@ pub async fn start_server(env: &ServerEnv, name: &str) -> anyhow::Result<Proc> {
         .env("JWT_ACTIVE_KID", JWT_KID)
         .env("REDIS_PREFIX", &env.redis_prefix)
         .env("DATA_DIR", &env.data_dir)
+        .env("NOTIFY_IN_SERVER", env.mail_in_server.to_string())
         .env("RUST_LOG", std::env::var("PB_BENCH_SERVER_LOG").unwrap_or_else(|_| "warn".into()))
         .env_remove("SMTP_URL")
         .stdin(Stdio::null())
@@ -98,7 +108,14 @@ pub async fn start_server(env: &ServerEnv, name: &str) -> anyhow::Result<Proc> {
         Some(u) => cmd.env("REDIS_URL", u),
         None => cmd.env_remove("REDIS_URL"),
     };
-    let child = cmd.spawn().context("spawning a server instance")?;
+    Ok(cmd)
+}
+
+/// Start one server instance and wait until `/readyz` answers 200 (the
+/// live index is built before the server listens).
+pub async fn start_server(env: &ServerEnv, name: &str) -> anyhow::Result<Proc> {
+    let port = free_port();
+    let child = instance_command(env, "serve-instance", port, None)?.spawn().context("spawning a server instance")?;
     let proc = Proc { child, port, name: name.into() };
     let client = reqwest::Client::new();
     let url = format!("http://127.0.0.1:{port}/readyz");
@@ -112,6 +129,19 @@ pub async fn start_server(env: &ServerEnv, name: &str) -> anyhow::Result<Proc> {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     bail!("server instance {name} did not become ready within 300 s")
+}
+
+/// Start the notification dispatcher alone (`personeelsbank worker`) at
+/// `nice`. It serves no HTTP; it counts as started when it is still running
+/// a second later.
+pub async fn start_worker(env: &ServerEnv, nice: i32) -> anyhow::Result<Proc> {
+    let mut child =
+        instance_command(env, "worker-instance", 0, Some(nice))?.spawn().context("spawning the mail worker")?;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    if let Some(status) = child.try_wait()? {
+        bail!("the mail worker stopped at start: {status}");
+    }
+    Ok(Proc { child, port: 0, name: "mail worker".into() })
 }
 
 /// Start one of this binary's reference servers (`ref-echo`, `ref-broadcast`).

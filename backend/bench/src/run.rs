@@ -30,6 +30,13 @@ pub struct Opts {
     /// target; a report for `docs/` comes from a run of every phase.
     #[arg(long, value_delimiter = ',')]
     pub only: Vec<Phase>,
+    /// Send the mail from one `personeelsbank worker` process of its own, at
+    /// this nice level (0: the servers' priority), with every server
+    /// instance started with `NOTIFY_IN_SERVER=false`: the deployment that
+    /// section 5 of docs/performance.md recommends for scale-out. Without
+    /// it every instance sends mail itself (the default configuration).
+    #[arg(long, value_name = "NICE")]
+    pub mail_worker: Option<i32>,
     /// Redis for the Redis-engine phases (keys under a private prefix).
     #[arg(long, env = "PB_TEST_REDIS_URL", default_value = "redis://127.0.0.1:6379")]
     pub redis_url: String,
@@ -60,6 +67,8 @@ struct Ctx {
     tokens: Tokens,
     redis_url: String,
     prefix: String,
+    /// `--mail-worker`: the nice level of the separate mail worker.
+    mail_worker: Option<i32>,
     report: Report,
 }
 
@@ -92,6 +101,14 @@ impl Ctx {
     fn figure(&mut self, section: &str, name: &str, value: String) {
         println!("       {section} / {name}: {value}");
         self.report.figures.push(Figure { section: section.into(), name: name.into(), value });
+    }
+
+    /// Settings for a server instance of this run: the mail is sent by the
+    /// instance itself unless a separate worker does it.
+    fn server_env(&self, env: &Env, redis: Option<(&str, &str)>, data_dir: &Path) -> procs::ServerEnv {
+        let mut senv = env.server_env(redis, data_dir);
+        senv.mail_in_server = self.mail_worker.is_none();
+        senv
     }
 
     fn wants(&self, phase: Phase) -> bool {
@@ -129,6 +146,7 @@ pub async fn run(opts: Opts, args: Vec<String>) -> anyhow::Result<()> {
         tokens: Tokens::new(),
         redis_url: opts.redis_url.clone(),
         prefix: format!("pbbench:{}", uuid::Uuid::new_v4().simple()),
+        mail_worker: opts.mail_worker,
         report: Report {
             command,
             date: chrono::Utc::now().format("%Y-%m-%d %H:%M UTC").to_string(),
@@ -141,6 +159,16 @@ pub async fn run(opts: Opts, args: Vec<String>) -> anyhow::Result<()> {
         },
     };
     println!("pb-bench: {} scale, open-file limit {fds}, work dir {}", scale.name, tmp.display());
+    ctx.figure(
+        "Machine",
+        "mail sent by",
+        match opts.mail_worker {
+            None => "every server instance (the default)".into(),
+            Some(nice) => {
+                format!("one worker process of its own at nice {nice} (instances with NOTIFY_IN_SERVER=false)")
+            }
+        },
+    );
     let load_before = loadavg();
     let outcome = run_scales(&mut ctx, scale, &opts).await;
     // Other work on the machine shares its cores: say how busy it was.
@@ -262,13 +290,18 @@ async fn run_main(ctx: &mut Ctx, env: &Env, opts: &Opts) -> anyhow::Result<()> {
 
     let data_dir = ctx.tmp.join("data");
     std::fs::create_dir_all(&data_dir)?;
+    // Sends the mail of every phase below; stopped when this returns.
+    let _mail_worker = match ctx.mail_worker {
+        Some(nice) => Some(procs::start_worker(&ctx.server_env(env, None, &data_dir), nice).await?),
+        None => None,
+    };
 
     // ---- One instance, in-process engine: targets 3, 1, 4 -----------------
     let users = sc::client_users(&env.data, scale.clients);
     let post_secs = opts.post_secs.unwrap_or(if quick { 3.0 } else { 10.0 });
     let mut single_first_p99 = None;
     if ctx.wants(Phase::Match) || ctx.wants(Phase::Post) || ctx.wants(Phase::Book) {
-        let server = procs::start_server(&env.server_env(None, &data_dir), "single").await?;
+        let server = procs::start_server(&ctx.server_env(env, None, &data_dir), "single").await?;
         if ctx.wants(Phase::Match) {
             match_phase(ctx, env, &server, &engine).await?;
         }
@@ -474,7 +507,8 @@ async fn fan_phase(ctx: &mut Ctx, env: &Env, data_dir: &Path) -> anyhow::Result<
     let fan_n = scale.clients.min(10_000);
     let fan_users: Vec<uuid::Uuid> = sc::client_users(&env.data, fan_n);
     let fan_prefix = format!("{}:fan", ctx.prefix);
-    let server = procs::start_server(&env.server_env(Some((&ctx.redis_url, &fan_prefix)), data_dir), "fan-out").await?;
+    let server =
+        procs::start_server(&ctx.server_env(env, Some((&ctx.redis_url, &fan_prefix)), data_dir), "fan-out").await?;
     let rss0 = server.rss_kib();
     let mut pool = sc::connect_clients(&ctx.tokens, &fan_users, &[server.addr()], false).await?;
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -548,7 +582,7 @@ async fn two_phase(
 ) -> anyhow::Result<()> {
     let quick = ctx.quick;
     let two_prefix = format!("{}:two", ctx.prefix);
-    let senv = env.server_env(Some((&ctx.redis_url, &two_prefix)), data_dir);
+    let senv = ctx.server_env(env, Some((&ctx.redis_url, &two_prefix)), data_dir);
     let a = procs::start_server(&senv, "a").await?;
     let mut b = procs::start_server(&senv, "b").await?;
     // The single-instance figure with the same (Redis) engine and bus.
@@ -657,7 +691,7 @@ async fn headroom(ctx: &mut Ctx, env: &Env, nl_rate: Option<String>) -> anyhow::
     let data_dir = ctx.tmp.join("data-headroom");
     std::fs::create_dir_all(&data_dir)?;
     let t = Instant::now();
-    let server = procs::start_server(&env.server_env(None, &data_dir), "headroom").await?;
+    let server = procs::start_server(&ctx.server_env(env, None, &data_dir), "headroom").await?;
     ctx.figure(
         "Matching over HTTP",
         "headroom start-up (index rebuild)",

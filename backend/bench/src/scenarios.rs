@@ -83,6 +83,7 @@ impl Env {
             redis_prefix: redis.map(|r| r.1.to_owned()).unwrap_or_else(|| "pbbench".into()),
             jwt_keys: key_ring(),
             data_dir: data_dir.to_owned(),
+            mail_in_server: true,
         }
     }
 
