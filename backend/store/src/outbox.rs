@@ -417,8 +417,10 @@ pub async fn retry_dead(conn: &mut AsyncPgConnection, id: Uuid) -> Result<Option
 }
 
 /// Instant mails made since `since` to each of `users` (for the rate
-/// limit), in one statement: each person's count is an indexed read of
-/// their own deliveries, run once per person.
+/// limit), in one statement: each person's count reads their own entries
+/// in `notification_deliveries_user_idx`, whatever the statistics (the SQL
+/// function `deliveries_instant_counts`, migration
+/// `2026-12-06-090000_instant_counts_along_the_person_index`).
 pub async fn instant_counts_since(
     conn: &AsyncPgConnection,
     users: &[Uuid],
@@ -431,16 +433,11 @@ pub async fn instant_counts_since(
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let rows: Vec<Count> = crate::prepared(
-        "SELECT u.id AS user_id, (SELECT count(*) FROM notification_deliveries d \
-             WHERE d.user_id = u.id AND d.created_at >= $2 \
-             AND d.status IN ('pending', 'sending', 'sent', 'dead')) AS n \
-         FROM unnest($1::uuid[]) AS u(id)",
-    )
-    .bind::<Array<SqlUuid>, _>(users)
-    .bind::<Timestamptz, _>(since)
-    .load(&mut &*conn)
-    .await?;
+    let rows: Vec<Count> = crate::prepared("SELECT user_id, n FROM deliveries_instant_counts($1, $2)")
+        .bind::<Array<SqlUuid>, _>(users)
+        .bind::<Timestamptz, _>(since)
+        .load(&mut &*conn)
+        .await?;
     Ok(rows.into_iter().map(|r| (r.user_id, r.n)).collect())
 }
 

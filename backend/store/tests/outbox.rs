@@ -2,7 +2,8 @@
 //! and rows another dispatcher holds, also behind a backlog larger than
 //! one claim's window and on a table whose statistics were taken empty;
 //! so does the delivery worker's claim, which also takes back a lease that
-//! ran out.
+//! ran out. The rate limit's count reads each person's index entries
+//! however the table grew after it was planned.
 
 use std::time::Duration;
 
@@ -189,5 +190,98 @@ async fn deliveries_are_claimed_oldest_first_under_a_lease_behind_a_backlog() {
     assert!(rest.iter().all(|d| d.seq >= 0));
     assert!(claim_deliveries(&db, 10).await.is_empty());
     drop(db);
+    test_db.drop_database().await;
+}
+
+/// Sequential and index scans of `notification_deliveries` so far: those
+/// already in the shared statistics plus this session's not yet flushed.
+async fn scans_so_far(conn: &mut AsyncPgConnection) -> (i64, i64) {
+    #[derive(diesel::QueryableByName)]
+    struct Scans {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        seq: i64,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        idx: i64,
+    }
+    let s: Scans = diesel_async::RunQueryDsl::get_result(
+        diesel::sql_query(
+            "SELECT t.seq_scan + x.seq_scan AS seq, coalesce(t.idx_scan, 0) + coalesce(x.idx_scan, 0) AS idx \
+             FROM pg_stat_user_tables t JOIN pg_stat_xact_user_tables x USING (relid) \
+             WHERE t.relname = 'notification_deliveries'",
+        ),
+        conn,
+    )
+    .await
+    .unwrap();
+    (s.seq, s.idx)
+}
+
+/// The rate limit counts each person's instant mails along their index,
+/// however the table looked when the count was planned. Here the
+/// statistics saw one busy person only, so a prepared count's generic plan
+/// (kept from its sixth run on) would read the whole table for every
+/// person, and go on doing so while the table grows.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn instant_mails_are_counted_along_the_person_index_however_the_table_grew() {
+    const BUSY: &str = "00000000-0000-4000-8000-00000000000b";
+    const COUNTED: [&str; 3] = [
+        "00000000-0000-4000-8000-00000000000c",
+        "00000000-0000-4000-8000-00000000000d",
+        "00000000-0000-4000-8000-00000000000e",
+    ];
+    let mail_to = |user: &str, from: i32, to: i32| {
+        format!(
+            "INSERT INTO notification_deliveries (outbox_id, seq, user_id, email, language, kind, subject, summary, \
+                                                  status) \
+               SELECT '00000000-0000-4000-8000-000000000001', n, '{user}', 'p@example.org', 'nl', 'new_call', \
+                      's', 's', 'sent' \
+               FROM generate_series({from}, {to}) AS n"
+        )
+    };
+    let (test_db, db) = database_after(&format!(
+        "INSERT INTO users (id, email, password_hash, name) \
+           SELECT id::uuid, 'u' || n || '@example.org', 'x', 'U' \
+           FROM unnest(ARRAY['{BUSY}', '{}', '{}', '{}']) WITH ORDINALITY AS u(id, n); \
+         INSERT INTO outbox (id, kind, payload, status) \
+           VALUES ('00000000-0000-4000-8000-000000000001', 'day', '{{}}', 'done'); \
+         {}; ANALYZE notification_deliveries",
+        COUNTED[0],
+        COUNTED[1],
+        COUNTED[2],
+        mail_to(BUSY, 1, 200)
+    ))
+    .await;
+    let mut conn = db.dedicated().await.unwrap();
+    Scope::System.apply_to_session(&mut conn).await.unwrap();
+    conn.batch_execute("SET stats_fetch_consistency = none").await.unwrap();
+    let people: Vec<uuid::Uuid> = COUNTED.iter().map(|u| u.parse().unwrap()).collect();
+    let since = chrono::Utc::now() - chrono::Duration::hours(1);
+    // Planned on that table, more than five times.
+    for _ in 0..6 {
+        let counts = outbox::instant_counts_since(&conn, &people, since).await.unwrap();
+        assert_eq!(counts.iter().map(|(_, n)| *n).collect::<Vec<_>>(), [0, 0, 0]);
+    }
+    // Then the rest of a day of mail: 20,000 more for the busy person, two
+    // for the first counted one and one from yesterday for the second.
+    let mut owner = AsyncPgConnection::establish(&test_db.owner_url).await.unwrap();
+    owner
+        .batch_execute(&format!(
+            "{}; {}; {}; UPDATE notification_deliveries SET created_at = now() - interval '1 day' \
+             WHERE user_id = '{}'",
+            mail_to(BUSY, 201, 20_200),
+            mail_to(COUNTED[0], 20_201, 20_202),
+            mail_to(COUNTED[1], 20_203, 20_203),
+            COUNTED[1]
+        ))
+        .await
+        .unwrap();
+
+    let before = scans_so_far(&mut conn).await;
+    let counts = outbox::instant_counts_since(&conn, &people, since).await.unwrap();
+    let after = scans_so_far(&mut conn).await;
+    assert_eq!(counts, people.iter().copied().zip([2, 0, 0]).collect::<Vec<_>>(), "each person's own count, in order");
+    assert_eq!(after.0 - before.0, 0, "no sequential scan");
+    assert_eq!(after.1 - before.1, 3, "one index scan per person");
+    drop((conn, owner, db));
     test_db.drop_database().await;
 }

@@ -1,0 +1,1 @@
+DROP FUNCTION deliveries_instant_counts(uuid[], timestamptz);
