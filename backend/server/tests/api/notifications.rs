@@ -477,8 +477,13 @@ async fn a_5xx_answer_is_dead_lettered_after_one_attempt_and_an_admin_sends_it_a
 #[actix_web::test]
 async fn one_batch_of_deliveries_records_each_its_own_outcome() {
     use personeelsbank::notify::dispatch;
-    // No dispatcher of its own: the test fans out and sends one batch.
-    let app = TestApp::spawn_with(|c| c.notify.in_server = false).await;
+    // No dispatcher of its own: the test fans out and sends one batch. A
+    // retry waits at least 30 s, so it is still waiting when checked.
+    let app = TestApp::spawn_with(|c| {
+        c.notify.in_server = false;
+        c.notify.retry_base = Duration::from_secs(60);
+    })
+    .await;
     app.mails.reply_to_recipient("bounce@example.nl", "550 5.1.1 mailbox unavailable");
     app.mails.reply_to_recipient("later@example.nl", "451 4.2.1 mailbox busy");
     for email in ["welcome@example.nl", "bounce@example.nl", "later@example.nl"] {
