@@ -9,8 +9,9 @@
 //!   marks the outbox row done: fan-out happens once per row.
 //! - Deliveries are claimed under a lease ([`claim_due`]); the mail is sent
 //!   outside any transaction and the results of a batch recorded together
-//!   with [`mark_sent`], [`mark_retry`] or [`mark_dead`]. A lease that runs out (a crashed
-//!   worker) makes the row claimable again: at least once, never lost.
+//!   with [`mark_sent`], [`mark_retry`] or [`mark_dead`]. A lease that runs
+//!   out (a crashed worker) makes the row claimable again: at least once,
+//!   never lost.
 //!
 //! This module never decides who hears what or how a message reads; the
 //! server does. All queries but [`insert`] need the system scope.

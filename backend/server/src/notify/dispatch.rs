@@ -13,8 +13,9 @@
 //! each row is marked sent, retried after an exponential backoff with jitter
 //! (4xx, connection errors, timeouts), or dead-lettered (5xx, or retries
 //! exhausted). A crash after the SMTP server's OK but before the mark sends
-//! the mail again when the lease ends: at least once. The `Message-ID` (`<outbox-id.seq@domain>`) is the same on
-//! both copies, so a duplicate is recognisable.
+//! the mail again when the lease ends: at least once. The `Message-ID`
+//! (`<outbox-id.seq@domain>`) is the same on both copies, so a duplicate is
+//! recognisable.
 //!
 //! Every minute it also makes the daily digests that are due, reports calls
 //! still unfilled close to their start, and prunes old rows.
