@@ -250,23 +250,18 @@ async fn record(state: &AppState, outcomes: &[(Delivery, Result<(), MailError>)]
                     tracing::warn!(delivery = %id, "delivery sent after its lease was taken over");
                 }
             }
-            for (d, result) in outcomes {
-                match result {
-                    Ok(()) => {}
-                    Err(e) if e.is_permanent() => {
-                        tracing::warn!(delivery = %d.id, kind = %d.kind, error = %e, "mail refused: dead letter");
-                        outbox::mark_dead(c, d.id, &e.to_string()).await?;
-                    }
-                    Err(e) if u32::try_from(d.attempts).unwrap_or(u32::MAX) >= max => {
-                        tracing::warn!(delivery = %d.id, kind = %d.kind, error = %e, "mail retries exhausted: dead letter");
-                        outbox::mark_dead(c, d.id, &format!("retries exhausted: {e}")).await?;
-                    }
-                    Err(e) => {
-                        let delay = backoff(state, u32::try_from(d.attempts).unwrap_or(1));
-                        tracing::info!(delivery = %d.id, attempt = d.attempts, retry_in_ms = delay.as_millis() as u64,
-                            error = %e, "mail not sent; will retry");
-                        outbox::mark_retry(c, d.id, &e.to_string(), delay).await?;
-                    }
+            for (d, e) in outcomes.iter().filter_map(|(d, r)| r.as_ref().err().map(|e| (d, e))) {
+                if e.is_permanent() {
+                    tracing::warn!(delivery = %d.id, kind = %d.kind, error = %e, "mail refused: dead letter");
+                    outbox::mark_dead(c, d.id, &e.to_string()).await?;
+                } else if u32::try_from(d.attempts).unwrap_or(u32::MAX) >= max {
+                    tracing::warn!(delivery = %d.id, kind = %d.kind, error = %e, "mail retries exhausted: dead letter");
+                    outbox::mark_dead(c, d.id, &format!("retries exhausted: {e}")).await?;
+                } else {
+                    let delay = backoff(state, u32::try_from(d.attempts).unwrap_or(1));
+                    tracing::info!(delivery = %d.id, attempt = d.attempts, retry_in_ms = delay.as_millis() as u64,
+                        error = %e, "mail not sent; will retry");
+                    outbox::mark_retry(c, d.id, &e.to_string(), delay).await?;
                 }
             }
             Ok(())

@@ -351,12 +351,12 @@ async fn serve_smtp(stream: tokio::net::TcpStream, sink: MailSink) -> std::io::R
     while let Some(line) = lines.next_line().await? {
         let upper = line.to_ascii_uppercase();
         let mode = *sink.mode.lock().unwrap();
-        let recipient_reply = (upper.starts_with("RCPT TO"))
-            .then(|| {
-                let replies = sink.recipient_replies.lock().unwrap();
-                replies.iter().find(|(address, _)| upper.contains(address.as_str())).map(|(_, reply)| *reply)
-            })
-            .flatten();
+        let recipient_reply = if upper.starts_with("RCPT TO") {
+            let replies = sink.recipient_replies.lock().unwrap();
+            replies.iter().find(|(address, _)| upper.contains(address.as_str())).map(|(_, reply)| *reply)
+        } else {
+            None
+        };
         if let Some(reply) = recipient_reply {
             write.write_all(format!("{reply}\r\n").as_bytes()).await?;
         } else if upper.starts_with("EHLO") || upper.starts_with("HELO") {
